@@ -1,0 +1,74 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "baton",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "baton", targets: ["baton"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        // Hummingbird's default traits pull swift-configuration and full Foundation; Baton needs neither.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        // Test-only: an independent JOSE implementation that checks what Baton signs and publishes.
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+    ],
+    targets: [
+        // Compact JWS, strict JSON and key handling over swift-crypto: no I/O, no clock.
+        .target(
+            name: "JOSE",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // Pure request -> response functions over an immutable snapshot.
+        .target(name: "Handlers", dependencies: ["JOSE"], swiftSettings: strict),
+        // Environment variables and files -> validated snapshot and keys.
+        .target(name: "KeyLoader", dependencies: ["JOSE", "Handlers"], swiftSettings: strict),
+        // Adapters: stdin event, HTTP server; they translate and route, nothing more.
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Handlers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "baton",
+            dependencies: [
+                "JOSE", "Handlers", "KeyLoader", "Runtime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "JOSETests",
+            dependencies: ["JOSE", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HandlersTests",
+            dependencies: ["Handlers", "JOSE", "KeyLoader", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "KeyLoaderTests", dependencies: ["KeyLoader", "JOSE", "Handlers"], swiftSettings: strict),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["Runtime", "Handlers", "KeyLoader", "JOSE", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,80 @@
+import JOSE
+
+/// An `application/x-www-form-urlencoded` body (RFC 6749 appendix B), parsed once.
+public struct FormParameters: Sendable {
+    private var pairs: [(name: String, value: String)]
+
+    /// Parameters that RFC 8693 lets a client repeat; every other repeated name is `invalid_request`.
+    static let repeatable: Set<String> = ["audience", "resource"]
+
+    public init(parsing body: [UInt8]) throws(OAuthError) {
+        pairs = []
+        var seen = Set<String>()
+        for part in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let name: String
+            let value: String
+            if let equals = part.firstIndex(of: UInt8(ascii: "=")) {
+                name = try Self.decode(part[part.startIndex..<equals])
+                value = try Self.decode(part[(equals + 1)...])
+            } else {
+                name = try Self.decode(part)
+                value = ""
+            }
+            // RFC 6749 3.2: a parameter sent without a value is treated as omitted.
+            guard !name.isEmpty, !value.isEmpty else { continue }
+            if !seen.insert(name).inserted, !Self.repeatable.contains(name) {
+                throw .invalidRequest("parameter \"\(CompactJWS.printable(name))\" is repeated")
+            }
+            pairs.append((name, value))
+        }
+    }
+
+    /// The value of a parameter that may appear once.
+    public subscript(name: String) -> String? {
+        pairs.first { $0.name == name }?.value
+    }
+
+    /// Every value of a repeatable parameter, in order.
+    public func values(_ name: String) -> [String] {
+        pairs.compactMap { $0.name == name ? $0.value : nil }
+    }
+
+    public func contains(_ name: String) -> Bool { self[name] != nil }
+
+    private static func decode(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "+"):
+                output.append(UInt8(ascii: " "))
+                index += 1
+            case UInt8(ascii: "%"):
+                guard index + 2 < bytes.endIndex,
+                      let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else {
+                    throw .invalidRequest("the request body has a malformed percent-escape")
+                }
+                output.append(high << 4 | low)
+                index += 3
+            default:
+                output.append(byte)
+                index += 1
+            }
+        }
+        guard let string = String(validating: output, as: UTF8.self) else {
+            throw .invalidRequest("the request body is not valid UTF-8")
+        }
+        return string
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import JOSE
+
+/// Scope arithmetic shared by every grant: granted = requested ∩ everything that allows it, and asking
+/// for more is `invalid_scope` rather than a silent cut.
+enum ScopeRules {
+    /// RFC 6749 3.3 scope-token characters.
+    static func isValidToken(_ token: Substring) -> Bool {
+        !token.isEmpty && token.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
+    }
+
+    /// The requested scopes in request order, without duplicates; nil when none were requested.
+    static func requested(_ form: FormParameters) throws(OAuthError) -> [String]? {
+        guard let raw = form["scope"] else { return nil }
+        var result: [String] = []
+        for token in raw.split(separator: " ", omittingEmptySubsequences: true) {
+            guard isValidToken(token) else { throw .invalidScope("scope contains characters RFC 6749 does not allow") }
+            let scope = String(token)
+            if !result.contains(scope) { result.append(scope) }
+        }
+        return result.isEmpty ? nil : result
+    }
+
+    /// `limits` are the sets every granted scope must belong to (client, issuer, assertion, target).
+    static func grant(requested: [String]?, defaults: [String], limits: [Set<String>]) throws(OAuthError) -> [String] {
+        func allowed(_ scope: String) -> Bool { limits.allSatisfy { $0.contains(scope) } }
+        guard let requested else { return defaults.filter(allowed) }
+        let refused = requested.filter { !allowed($0) }
+        guard refused.isEmpty else {
+            throw .invalidScope("scope not allowed: \(refused.map { CompactJWS.printable($0) }.joined(separator: " "))")
+        }
+        return requested
+    }
+}
+

@@ -1,0 +1,57 @@
+import JOSE
+
+/// A foreign issuer whose signed assertions this domain redeems (jwt-bearer) or exchanges.
+public struct TrustedIssuer: Sendable {
+    public var issuer: String
+    /// Keys resolved at load from the issuer's key source; only these verify its tokens.
+    public var keys: [VerificationKey]
+    public var allowedAlgorithms: Set<JWSAlgorithm>
+    /// Accepted `aud` values; an assertion carries exactly one of them.
+    public var audiences: [String]
+    public var maxAssertionLifetime: Int64
+    public var clockSkew: Int64
+    public var allowJTIReuse: Bool
+    public var capTokenExpiryAtAssertion: Bool
+    public var subjectMapping: SubjectMapping
+    public var subjectPattern: Pattern?
+    public var claimRules: ClaimRules
+    /// Scopes this issuer's assertions may lead to; nil means no issuer-level restriction.
+    public var allowedScopes: Set<String>?
+
+    public init(
+        issuer: String, keys: [VerificationKey], allowedAlgorithms: Set<JWSAlgorithm>, audiences: [String],
+        maxAssertionLifetime: Int64 = 300, clockSkew: Int64 = 30, allowJTIReuse: Bool = false,
+        capTokenExpiryAtAssertion: Bool = true, subjectMapping: SubjectMapping = .passthrough,
+        subjectPattern: Pattern? = nil, claimRules: ClaimRules = ClaimRules(), allowedScopes: Set<String>? = nil
+    ) {
+        self.issuer = issuer
+        self.keys = keys
+        self.allowedAlgorithms = allowedAlgorithms
+        self.audiences = audiences
+        self.maxAssertionLifetime = maxAssertionLifetime
+        self.clockSkew = clockSkew
+        self.allowJTIReuse = allowJTIReuse
+        self.capTokenExpiryAtAssertion = capTokenExpiryAtAssertion
+        self.subjectMapping = subjectMapping
+        self.subjectPattern = subjectPattern
+        self.claimRules = claimRules
+        self.allowedScopes = allowedScopes
+    }
+}
+
+/// A compiled regular expression that remembers its source for messages and metadata.
+public struct Pattern: @unchecked Sendable {
+    // Regex is immutable once built; it is only matched, never mutated, so sharing it is safe.
+    private let regex: Regex<AnyRegexOutput>
+    public let source: String
+
+    public init(_ source: String) throws {
+        self.regex = try Regex(source)
+        self.source = source
+    }
+
+    /// Whole-string match: a pattern restricts the entire value, never a substring of it.
+    public func matches(_ text: String) -> Bool {
+        (try? regex.wholeMatch(in: text)) != nil
+    }
+}

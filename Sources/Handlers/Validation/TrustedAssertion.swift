@@ -1,0 +1,108 @@
+import JOSE
+
+/// Why a token from a trusted issuer was not accepted. Grants turn `rejected` into their own error code
+/// (`invalid_grant` for jwt-bearer, `invalid_request` for token exchange); `unavailable` passes through.
+enum AssertionFailure: Error {
+    case rejected(String)
+    case unavailable(OAuthError)
+}
+
+/// A token from a trusted issuer that passed every check.
+struct ValidatedAssertion: Sendable {
+    var issuer: TrustedIssuer
+    var claims: JSONObject
+    var foreignSubject: String
+    var localSubject: String
+    var expiresAt: Int64
+    /// The token's own `scope`, when it carries one: it bounds what may be granted from it.
+    var scopes: Set<String>?
+}
+
+/// Validates a JWT against the trusted issuer it names, with that issuer's keys and policy only
+/// (checklist B and J). The order is: structure, `typ`, issuer, client permission, signature, then
+/// claims, and the `jti` is spent last so that a refused token never burns it.
+struct TrustedAssertion {
+    /// Which `typ` header values this slot accepts; `nil` in the set means "no typ header".
+    var acceptedTypes: Set<String?>
+    var purpose: ReplayPurpose
+    /// Overrides the issuer's accepted audiences (ID-JAG: this server's issuer only).
+    var audiences: [String]?
+
+    static let plainJWTTypes: Set<String?> = [nil, "jwt"]
+
+    func validate(
+        _ token: String, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
+    ) async throws(AssertionFailure) -> ValidatedAssertion {
+        let jws: UnverifiedJWS
+        do {
+            jws = try CompactJWS.parse(token, maxLength: domain.snapshot.limits.maxTokenBytes)
+        } catch {
+            throw .rejected(error.description)
+        }
+        let normalisedType = jws.type.map { typ -> String in
+            let lower = typ.lowercased()
+            return lower.hasPrefix("application/") ? String(lower.dropFirst("application/".count)) : lower
+        }
+        guard acceptedTypes.contains(normalisedType) else {
+            throw .rejected(jws.type.map { "a token of type \"\(CompactJWS.printable($0))\" is not accepted here" } ?? "the token has no \"typ\" header")
+        }
+        let claims = Claims(jws.claims)
+        do {
+            let issuerName = try claims.requiredString("iss")
+            guard let issuer = domain.snapshot.trustedIssuers[issuerName] else {
+                throw ClaimProblem("issuer \"\(CompactJWS.printable(issuerName))\" is not trusted")
+            }
+            guard client.allowedIssuers.contains(issuerName) else {
+                throw ClaimProblem("client \"\(client.clientID)\" may not present tokens from issuer \"\(CompactJWS.printable(issuerName))\"")
+            }
+            do {
+                _ = try jws.verify(with: issuer.keys, allowedAlgorithms: issuer.allowedAlgorithms)
+            } catch {
+                throw ClaimProblem(error.description)
+            }
+            let subject = try claims.requiredString("sub")
+            let audience = try claims.audiences()
+            guard audience.count == 1 else {
+                throw ClaimProblem(audience.isEmpty ? "claim \"aud\" is empty" : "claim \"aud\" must hold exactly one audience")
+            }
+            guard (audiences ?? issuer.audiences).contains(audience[0]) else {
+                throw ClaimProblem("audience \"\(CompactJWS.printable(audience[0]))\" does not identify this server")
+            }
+            let rules = TimeRules(maxLifetime: issuer.maxAssertionLifetime, skew: issuer.clockSkew)
+            let exp = try rules.check(claims, now: environment.now)
+            if let unmet = issuer.claimRules.firstUnmet(in: jws.claims) { throw ClaimProblem(unmet) }
+            if let pattern = issuer.subjectPattern, !pattern.matches(subject) {
+                throw ClaimProblem("subject is not allowed for issuer \"\(issuerName)\"")
+            }
+            guard let localSubject = issuer.subjectMapping.localSubject(for: subject, issuer: issuerName) else {
+                throw ClaimProblem("subject is not linked to an account of this domain")
+            }
+            let scopes = try claims.scopes()
+            var jti = try claims.string("jti")
+            if jti?.isEmpty == true { jti = nil }
+            if !issuer.allowJTIReuse {
+                guard let jti else { throw ClaimProblem("claim \"jti\" is required: this issuer's tokens are single use") }
+                let key = ReplayKey(purpose: purpose, issuer: issuerName, jti: jti)
+                let fresh: Bool
+                do {
+                    fresh = try await SingleUse.spend(
+                        key, tokenExpiry: exp, maxLifetime: issuer.maxAssertionLifetime, skew: issuer.clockSkew, environment: environment
+                    )
+                } catch {
+                    throw AssertionFailure.unavailable(error)
+                }
+                guard fresh else { throw ClaimProblem("the token has already been used") }
+            }
+            return ValidatedAssertion(
+                issuer: issuer, claims: jws.claims, foreignSubject: subject, localSubject: localSubject,
+                expiresAt: exp, scopes: scopes
+            )
+        } catch let problem as ClaimProblem {
+            throw .rejected(problem.message)
+        } catch let failure as AssertionFailure {
+            throw failure
+        } catch {
+            throw .rejected("the token could not be validated")
+        }
+    }
+}

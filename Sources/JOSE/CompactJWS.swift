@@ -1,0 +1,136 @@
+/// Why a token was refused at the JOSE layer. The message is safe to show a client: it names what is
+/// wrong, never key material or the token itself.
+public struct JWSError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A compact JWS split and decoded, but not yet trusted.
+public struct UnverifiedJWS: Sendable {
+    public let header: JSONObject
+    public let claims: JSONObject
+    public let algorithmName: String
+    public let kid: String?
+    public let type: String?
+    let signingInput: [UInt8]
+    let signature: [UInt8]
+
+    /// Verifies with exactly one of `keys`, chosen by kid. Without a kid, only a single candidate key
+    /// for the token's algorithm is acceptable: no default-key fallback.
+    public func verify(with keys: [VerificationKey], allowedAlgorithms: Set<JWSAlgorithm>) throws(JWSError) -> VerificationKey {
+        guard let algorithm = JWSAlgorithm(rawValue: algorithmName) else {
+            throw JWSError("algorithm \"\(CompactJWS.printable(algorithmName))\" is not supported")
+        }
+        guard allowedAlgorithms.contains(algorithm) else {
+            throw JWSError("algorithm \(algorithm.rawValue) is not allowed for this issuer")
+        }
+        let key: VerificationKey
+        if let kid {
+            guard let match = keys.first(where: { $0.kid == kid }) else {
+                throw JWSError("no key with kid \"\(CompactJWS.printable(kid))\" is trusted for this issuer")
+            }
+            key = match
+        } else {
+            let candidates = keys.filter { $0.algorithm == algorithm }
+            guard candidates.count == 1 else {
+                throw JWSError(candidates.isEmpty
+                    ? "no \(algorithm.rawValue) key is trusted for this issuer"
+                    : "the token has no kid and the issuer has several \(algorithm.rawValue) keys")
+            }
+            key = candidates[0]
+        }
+        guard key.algorithm == algorithm else {
+            throw JWSError("key \"\(CompactJWS.printable(key.kid))\" is for \(key.algorithm.rawValue), not \(algorithm.rawValue)")
+        }
+        guard key.material.isValidSignature(signature, for: signingInput, algorithm: algorithm) else {
+            throw JWSError("signature is invalid")
+        }
+        return key
+    }
+}
+
+public enum CompactJWS {
+    /// Header members Baton knows. Anything listed in `crit` is by definition an extension it does not
+    /// implement, so any `crit` is refused (RFC 7515 4.1.11).
+    public static let defaultMaxLength = 16 * 1024
+
+    /// Splits and decodes a compact JWS without trusting it. Every structural rule of RFC 7515/7519 and
+    /// RFC 8725 that does not need a key is enforced here.
+    public static func parse(_ token: String, maxLength: Int = defaultMaxLength) throws(JWSError) -> UnverifiedJWS {
+        let bytes = Array(token.utf8)
+        guard !bytes.isEmpty else { throw JWSError("the token is empty") }
+        guard bytes.count <= maxLength else { throw JWSError("the token is longer than \(maxLength) bytes") }
+        if bytes.first == UInt8(ascii: "{") { throw JWSError("JWS JSON serialization is not accepted; send the compact form") }
+        var dots: [Int] = []
+        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: ".") { dots.append(index) }
+        if dots.count == 4 { throw JWSError("encrypted tokens (JWE) are not accepted") }
+        guard dots.count == 2 else { throw JWSError("the token is not a compact JWS (three dot-separated parts)") }
+
+        let headerPart = bytes[0..<dots[0]]
+        let payloadPart = bytes[(dots[0] + 1)..<dots[1]]
+        let signaturePart = bytes[(dots[1] + 1)...]
+        guard let headerBytes = Base64URL.decode(headerPart) else { throw JWSError("the header is not valid base64url") }
+        guard let payloadBytes = Base64URL.decode(payloadPart) else { throw JWSError("the payload is not valid base64url") }
+        guard let signature = Base64URL.decode(signaturePart) else { throw JWSError("the signature is not valid base64url") }
+
+        let header: JSONObject
+        do {
+            guard let object = try JSONParser.parse(headerBytes, maxDepth: 4).objectValue else {
+                throw JWSError("the header is not a JSON object")
+            }
+            header = object
+        } catch let error as JSONParseError {
+            throw JWSError("the header is not valid JSON: \(error.message)")
+        } catch {
+            throw error as! JWSError
+        }
+
+        guard let algValue = header["alg"] else { throw JWSError("the header has no \"alg\"") }
+        guard let alg = algValue.stringValue else { throw JWSError("\"alg\" must be a string") }
+        if alg.lowercased() == "none" { throw JWSError("unsigned tokens (alg \"none\") are refused") }
+        if header["crit"] != nil { throw JWSError("the header lists critical extensions (\"crit\") that Baton does not support") }
+        if header["enc"] != nil || header["zip"] != nil { throw JWSError("encrypted or compressed tokens are not accepted") }
+        if header["b64"] != nil { throw JWSError("unencoded payloads (\"b64\") are not accepted") }
+        var kid: String?
+        if let kidValue = header["kid"] {
+            guard let text = kidValue.stringValue else { throw JWSError("\"kid\" must be a string") }
+            guard !text.isEmpty, text.utf8.count <= JWK.maxKidLength else { throw JWSError("\"kid\" must be 1 to \(JWK.maxKidLength) characters") }
+            kid = text
+        }
+        var type: String?
+        if let typValue = header["typ"] {
+            guard let text = typValue.stringValue else { throw JWSError("\"typ\" must be a string") }
+            type = text
+        }
+
+        let claims: JSONObject
+        do {
+            guard let object = try JSONParser.parse(payloadBytes, maxDepth: 16).objectValue else {
+                throw JWSError("the claims are not a JSON object")
+            }
+            claims = object
+        } catch let error as JSONParseError {
+            throw JWSError("the claims are not valid JSON: \(error.message)")
+        } catch {
+            throw error as! JWSError
+        }
+
+        return UnverifiedJWS(
+            header: header, claims: claims, algorithmName: alg, kid: kid, type: type,
+            signingInput: Array(bytes[0..<dots[1]]), signature: signature
+        )
+    }
+
+    /// Media types compare case-insensitively and may drop the `application/` prefix (RFC 7515 4.1.9).
+    public static func typeMatches(_ type: String?, _ expected: String) -> Bool {
+        guard var type = type?.lowercased() else { return false }
+        if type.hasPrefix("application/") { type.removeFirst("application/".count) }
+        return type == expected.lowercased()
+    }
+
+    /// Echoes attacker-supplied strings into error messages only in a bounded, printable form.
+    public static func printable(_ text: String) -> String {
+        let cleaned = String(String.UnicodeScalarView(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value < 0x7F }))
+        return cleaned.count > 64 ? String(cleaned.prefix(64)) + "…" : cleaned
+    }
+}

@@ -1,0 +1,100 @@
+import Crypto
+import _CryptoExtras
+
+/// Public key material of one supported type.
+public enum PublicKeyMaterial: @unchecked Sendable {
+    case rsa(_RSA.Signing.PublicKey)
+    case p256(P256.Signing.PublicKey)
+    case p384(P384.Signing.PublicKey)
+    case ed25519(Curve25519.Signing.PublicKey)
+
+    public var keyType: KeyType {
+        switch self {
+        case .rsa: .rsa
+        case .p256: .p256
+        case .p384: .p384
+        case .ed25519: .ed25519
+        }
+    }
+
+    /// Verifies `signature` over `input` with the one algorithm this key was configured for.
+    /// Fixed-length algorithms reject any other length before touching the curve, which also rules out
+    /// DER-encoded and padded ECDSA signatures.
+    public func isValidSignature(_ signature: [UInt8], for input: [UInt8], algorithm: JWSAlgorithm) -> Bool {
+        if let length = algorithm.fixedSignatureLength, signature.count != length { return false }
+        switch (self, algorithm) {
+        case (.rsa(let key), .rs256):
+            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input, padding: .insecurePKCS1v1_5)
+        case (.rsa(let key), .ps256):
+            return key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: input, padding: .PSS)
+        case (.p256(let key), .es256):
+            guard let parsed = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            return key.isValidSignature(parsed, for: input)
+        case (.p384(let key), .es384):
+            guard let parsed = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            return key.isValidSignature(parsed, for: input)
+        case (.ed25519(let key), .edDSA):
+            return key.isValidSignature(signature, for: input)
+        default:
+            return false
+        }
+    }
+
+    /// RSA modulus size; nil for curves.
+    public var rsaBits: Int? {
+        if case .rsa(let key) = self { return key.keySizeInBits }
+        return nil
+    }
+}
+
+/// Private key material of one supported type.
+public enum PrivateKeyMaterial: @unchecked Sendable {
+    case rsa(_RSA.Signing.PrivateKey)
+    case p256(P256.Signing.PrivateKey)
+    case p384(P384.Signing.PrivateKey)
+    case ed25519(Curve25519.Signing.PrivateKey)
+
+    public var keyType: KeyType { publicKey.keyType }
+
+    public var publicKey: PublicKeyMaterial {
+        switch self {
+        case .rsa(let key): .rsa(key.publicKey)
+        case .p256(let key): .p256(key.publicKey)
+        case .p384(let key): .p384(key.publicKey)
+        case .ed25519(let key): .ed25519(key.publicKey)
+        }
+    }
+
+    /// Signs with the configured algorithm; ECDSA signatures come out as the fixed-size R || S JWS wants.
+    public func signature(for input: [UInt8], algorithm: JWSAlgorithm) throws -> [UInt8] {
+        switch (self, algorithm) {
+        case (.rsa(let key), .rs256):
+            return Array(try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation)
+        case (.rsa(let key), .ps256):
+            return Array(try key.signature(for: input, padding: .PSS).rawRepresentation)
+        case (.p256(let key), .es256):
+            return Array(try key.signature(for: input).rawRepresentation)
+        case (.p384(let key), .es384):
+            return Array(try key.signature(for: input).rawRepresentation)
+        case (.ed25519(let key), .edDSA):
+            return Array(try key.signature(for: input))
+        default:
+            throw KeyError("\(keyType.description) cannot sign \(algorithm.rawValue)")
+        }
+    }
+
+    public static func generate(for algorithm: JWSAlgorithm) throws -> PrivateKeyMaterial {
+        switch algorithm.keyType {
+        case .rsa: .rsa(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        case .p256: .p256(P256.Signing.PrivateKey())
+        case .p384: .p384(P384.Signing.PrivateKey())
+        case .ed25519: .ed25519(Curve25519.Signing.PrivateKey())
+        }
+    }
+}
+
+/// A key-handling failure. Messages never contain key material.
+public struct KeyError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

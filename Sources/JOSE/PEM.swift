@@ -1,0 +1,173 @@
+import Crypto
+import _CryptoExtras
+
+/// One `-----BEGIN X-----` block of a PEM text.
+public struct PEMBlock: Sendable {
+    public var label: String
+    /// The whole block, as swift-crypto's PEM initialisers want it.
+    public var text: String
+    public var der: [UInt8]
+}
+
+public enum PEM {
+    public static func looksLikePEM(_ text: String) -> Bool {
+        text.contains("-----BEGIN ")
+    }
+
+    /// Splits a text into PEM blocks. Text between blocks is ignored, as OpenSSL does, so that operators
+    /// can keep a comment line above each key.
+    public static func blocks(in text: String) throws(KeyError) -> [PEMBlock] {
+        var blocks: [PEMBlock] = []
+        var current: (label: String, lines: [Substring])?
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+            let trimmed = line.trimmingSpaces()
+            if trimmed.hasPrefix("-----BEGIN "), trimmed.hasSuffix("-----") {
+                if let current { throw KeyError("PEM block \(blocks.count + 1) (\(current.label)) has no END line") }
+                current = (String(trimmed.dropFirst(11).dropLast(5)), [])
+            } else if trimmed.hasPrefix("-----END "), trimmed.hasSuffix("-----") {
+                guard let open = current else { throw KeyError("PEM END line without a BEGIN line") }
+                let label = String(trimmed.dropFirst(9).dropLast(5))
+                guard label == open.label else { throw KeyError("PEM block \(blocks.count + 1): BEGIN \(open.label) ends with END \(label)") }
+                let body = open.lines.joined()
+                guard let der = decodeStandardBase64(body), !der.isEmpty else {
+                    throw KeyError("PEM block \(blocks.count + 1) (\(label)): the body is not valid base64")
+                }
+                let canonical = "-----BEGIN \(label)-----\n" + chunked(body) + "-----END \(label)-----\n"
+                blocks.append(PEMBlock(label: label, text: canonical, der: der))
+                current = nil
+            } else if current != nil, !trimmed.isEmpty {
+                if trimmed.contains(":") { throw KeyError("PEM block \(blocks.count + 1): encrypted or annotated PEM is not supported") }
+                current!.lines.append(trimmed)
+            }
+        }
+        if let current { throw KeyError("PEM block \(blocks.count + 1) (\(current.label)) has no END line") }
+        return blocks
+    }
+
+    /// Reads one PEM block as a key of any supported type.
+    public static func key(from block: PEMBlock) throws(KeyError) -> ParsedKey.Material {
+        switch block.label {
+        case "PRIVATE KEY":
+            if let key = try? _RSA.Signing.PrivateKey(unsafePEMRepresentation: block.text) { return .privateKey(.rsa(key)) }
+            if let key = try? P256.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p256(key)) }
+            if let key = try? P384.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p384(key)) }
+            if let raw = strip(prefix: ed25519PKCS8Prefix, from: block.der, length: 32),
+               let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) {
+                return .privateKey(.ed25519(key))
+            }
+            throw KeyError("PRIVATE KEY is not an RSA, P-256, P-384 or Ed25519 key")
+        case "RSA PRIVATE KEY":
+            guard let key = try? _RSA.Signing.PrivateKey(unsafePEMRepresentation: block.text) else {
+                throw KeyError("RSA PRIVATE KEY could not be parsed")
+            }
+            return .privateKey(.rsa(key))
+        case "EC PRIVATE KEY":
+            if let key = try? P256.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p256(key)) }
+            if let key = try? P384.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p384(key)) }
+            throw KeyError("EC PRIVATE KEY is not on a supported curve (P-256, P-384)")
+        case "PUBLIC KEY":
+            if let key = try? _RSA.Signing.PublicKey(unsafePEMRepresentation: block.text) { return .publicKey(.rsa(key)) }
+            if let key = try? P256.Signing.PublicKey(pemRepresentation: block.text) { return .publicKey(.p256(key)) }
+            if let key = try? P384.Signing.PublicKey(pemRepresentation: block.text) { return .publicKey(.p384(key)) }
+            if let raw = strip(prefix: ed25519SPKIPrefix, from: block.der, length: 32),
+               let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) {
+                return .publicKey(.ed25519(key))
+            }
+            throw KeyError("PUBLIC KEY is not an RSA, P-256, P-384 or Ed25519 key")
+        case "RSA PUBLIC KEY":
+            guard let key = try? _RSA.Signing.PublicKey(unsafePEMRepresentation: block.text) else {
+                throw KeyError("RSA PUBLIC KEY could not be parsed")
+            }
+            return .publicKey(.rsa(key))
+        case "ENCRYPTED PRIVATE KEY":
+            throw KeyError("encrypted private keys are not supported; mount the key decrypted as a secret")
+        default:
+            throw KeyError("PEM block \"\(block.label)\" is not a key")
+        }
+    }
+
+    // Ed25519 keys have one fixed DER shape (RFC 8410), so a prefix check is the whole parser.
+    static let ed25519PKCS8Prefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
+    static let ed25519SPKIPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+
+    private static func strip(prefix: [UInt8], from der: [UInt8], length: Int) -> [UInt8]? {
+        guard der.count == prefix.count + length, der.starts(with: prefix) else { return nil }
+        return Array(der[prefix.count...])
+    }
+
+    /// PEM of a private key, PKCS#8 for every type, as `openssl genpkey` writes it.
+    public static func encode(_ key: PrivateKeyMaterial) -> String {
+        switch key {
+        case .rsa(let key): key.pkcs8PEMRepresentation
+        case .p256(let key): key.pemRepresentation
+        case .p384(let key): key.pemRepresentation
+        case .ed25519(let key): wrap(label: "PRIVATE KEY", der: ed25519PKCS8Prefix + Array(key.rawRepresentation))
+        }
+    }
+
+    public static func encode(_ key: PublicKeyMaterial) -> String {
+        switch key {
+        case .rsa(let key): key.pemRepresentation
+        case .p256(let key): key.pemRepresentation
+        case .p384(let key): key.pemRepresentation
+        case .ed25519(let key): wrap(label: "PUBLIC KEY", der: ed25519SPKIPrefix + Array(key.rawRepresentation))
+        }
+    }
+
+    static func wrap(label: String, der: [UInt8]) -> String {
+        "-----BEGIN \(label)-----\n" + chunked(encodeStandardBase64(der)) + "-----END \(label)-----\n"
+    }
+
+    private static func chunked(_ body: String) -> String {
+        var result = ""
+        var line = ""
+        for character in body {
+            line.append(character)
+            if line.count == 64 { result += line + "\n"; line = "" }
+        }
+        if !line.isEmpty { result += line + "\n" }
+        return result
+    }
+
+    static func decodeStandardBase64(_ text: String) -> [UInt8]? {
+        var bytes = Array(text.utf8)
+        while bytes.last == UInt8(ascii: "=") { bytes.removeLast() }
+        for index in bytes.indices {
+            switch bytes[index] {
+            case UInt8(ascii: "+"): bytes[index] = UInt8(ascii: "-")
+            case UInt8(ascii: "/"): bytes[index] = UInt8(ascii: "_")
+            case UInt8(ascii: "-"), UInt8(ascii: "_"): return nil
+            default: break
+            }
+        }
+        return Base64URL.decode(bytes)
+    }
+
+    static func encodeStandardBase64(_ bytes: [UInt8]) -> String {
+        var encoded = Base64URL.encode(bytes).map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "-"): UInt8(ascii: "+")
+            case UInt8(ascii: "_"): UInt8(ascii: "/")
+            default: byte
+            }
+        }
+        while encoded.count % 4 != 0 { encoded.append(UInt8(ascii: "=")) }
+        return String(decoding: encoded, as: UTF8.self)
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> Substring {
+        var result = self
+        while let first = result.first, first == " " || first == "\t" { result = result.dropFirst() }
+        while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
+        return result
+    }
+}
+
+/// Standard (padded) base64, for HTTP Basic credentials and PEM bodies.
+public enum Base64Standard {
+    public static func decode(_ text: String) -> [UInt8]? { PEM.decodeStandardBase64(text) }
+    public static func encode(_ bytes: [UInt8]) -> String { PEM.encodeStandardBase64(bytes) }
+}
