@@ -14,6 +14,13 @@ public struct ParsedKey: Sendable {
     public var keyOperations: [String]?
     public var material: Material
 
+    public init(kid: String?, algorithm: JWSAlgorithm?, keyOperations: [String]?, material: Material) {
+        self.kid = kid
+        self.algorithm = algorithm
+        self.keyOperations = keyOperations
+        self.material = material
+    }
+
     public var publicMaterial: PublicKeyMaterial {
         switch material {
         case .privateKey(let key): key.publicKey

@@ -1,0 +1,81 @@
+import Handlers
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `baton serve`: an HTTP/1.1 server over the shared route table. Bodies are bounded before they reach a
+/// handler; SIGTERM and SIGINT shut it down gracefully (in-flight requests finish).
+public struct HTTPServer: Sendable {
+    public var host: String
+    public var port: Int
+    public var routes: RouteTable
+    public var environment: LiveEnvironment
+    public var maxBodyBytes: Int
+    /// Benchmark only: answers `POST /_bench/echo` with a fixed JSON, to measure the HTTP floor.
+    public var enableBenchEcho: Bool
+
+    public init(host: String, port: Int, routes: RouteTable, environment: LiveEnvironment, maxBodyBytes: Int, enableBenchEcho: Bool = false) {
+        self.host = host
+        self.port = port
+        self.routes = routes
+        self.environment = environment
+        self.maxBodyBytes = maxBodyBytes
+        self.enableBenchEcho = enableBenchEcho
+    }
+
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        var logger = Logger(label: "baton")
+        logger.logLevel = .warning
+        let responder = Responder(routes: routes, environment: environment, maxBodyBytes: maxBodyBytes, enableBenchEcho: enableBenchEcho)
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        try await app.runService()
+    }
+
+    struct Responder: HTTPResponder {
+        typealias Context = BasicRequestContext
+        let routes: RouteTable
+        let environment: LiveEnvironment
+        let maxBodyBytes: Int
+        let enableBenchEcho: Bool
+
+        static let echoBody = ByteBuffer(string: #"{"ok":true}"#)
+
+        func respond(to request: Request, context: Context) async throws -> Response {
+            var request = request
+            let path = request.uri.path
+            let body: ByteBuffer
+            do {
+                body = try await request.collectBody(upTo: maxBodyBytes)
+            } catch {
+                return Self.translate(OAuthError.invalidRequest("the request body is larger than \(maxBodyBytes) bytes").response, status: 413)
+            }
+            if enableBenchEcho, path == "/_bench/echo" {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: Self.echoBody))
+            }
+            var headers: [(name: String, value: String)] = []
+            headers.reserveCapacity(request.headers.count)
+            for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+            let endpointRequest = EndpointRequest(
+                method: request.method.rawValue, path: path, headers: headers, body: Array(body.readableBytesView)
+            )
+            return Self.translate(await routes.respond(to: endpointRequest, in: environment.make()))
+        }
+
+        static func translate(_ response: EndpointResponse, status: Int? = nil) -> Response {
+            var fields = HTTPFields()
+            for (name, value) in response.headers {
+                if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+            }
+            return Response(
+                status: .init(code: status ?? response.status), headers: fields,
+                body: .init(byteBuffer: ByteBuffer(bytes: response.body))
+            )
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Handlers
+import JOSE
+
+/// `baton check`: load configuration and keys exactly as start-up does, and say what was loaded.
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate a configuration and its keys, then exit.")
+
+    @OptionGroup var domainOptions: DomainOptions
+
+    func run() async throws {
+        try await runReportingFatal {
+            let domain = try domainOptions.loadDomain()
+            let snapshot = domain.snapshot
+            StandardStreams.print("ok: \(snapshot.issuer)")
+            StandardStreams.print("  signing: \(domain.signer.algorithm.rawValue) kid \(domain.signer.kid); \(domain.keys.published.count) key(s) published")
+            StandardStreams.print("  clients: \(snapshot.clients.count), trusted issuers: \(snapshot.trustedIssuers.count), exchange targets: \(snapshot.exchangeTargets.count)")
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Handlers
+import Runtime
+
+/// `baton invoke EVENT`: one API Gateway payload 2.0 event in, one response out, as a function would.
+struct Invoke: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one API Gateway HTTP API (payload 2.0) event and print the response JSON."
+    )
+
+    @OptionGroup var domainOptions: DomainOptions
+
+    @Argument(help: "Event file, or - for standard input.")
+    var event: String = "-"
+
+    func run() async throws {
+        try await runReportingFatal {
+            let domain = try domainOptions.loadDomain()
+            let routes = RouteTable(domain: domain, only: try domainOptions.endpointFunction())
+            let bytes = event == "-" ? StandardStreams.readAll() : try readFileBytes(event)
+            let store = try ReplayStores.make(domain.snapshot.replayStore)
+            do {
+                let output = try await InvokeAdapter.invoke(eventBytes: bytes, routes: routes, environment: LiveEnvironment(replayStore: store).make())
+                StandardStreams.write(output + [0x0A])
+            } catch {
+                throw Fatal("invalid event: \(error)")
+            }
+        }
+    }
+}
