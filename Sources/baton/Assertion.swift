@@ -37,6 +37,9 @@ struct Assertion: AsyncParsableCommand {
     @Option(help: "Signing algorithm, when the key file holds keys for several.")
     var alg: String?
 
+    @Option(help: "The kid header (default: the key's kid, or its RFC 7638 thumbprint for PEM).")
+    var kid: String?
+
     @Option(help: "The typ header (JWT by default; oauth-id-jag+jwt for an ID-JAG).")
     var typ: String = "JWT"
 
@@ -55,7 +58,7 @@ struct Assertion: AsyncParsableCommand {
             } catch {
                 throw Fatal("\(error)")
             }
-            let signer: SigningKey
+            var signer: SigningKey
             if let alg {
                 guard let algorithm = JWSAlgorithm(rawValue: alg), let match = keys.activeSigners[algorithm] else {
                     throw Fatal("--alg: \(key) has no private \(alg) key")
@@ -67,6 +70,7 @@ struct Assertion: AsyncParsableCommand {
                 }
                 signer = only
             }
+            if let kid { signer = try SigningKey(kid: kid, algorithm: signer.algorithm, material: signer.material) }
             let now = Int64(Date().timeIntervalSince1970)
             var writer = JSONWriter(capacity: 512)
             writer.beginObject()

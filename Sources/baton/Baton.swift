@@ -6,7 +6,7 @@ struct Baton: AsyncParsableCommand {
         commandName: "baton",
         abstract: "A security token service for identity and authorization chaining across trust domains.",
         subcommands: [
-            Invoke.self, Serve.self, Check.self, Keys.self, Secret.self, Assertion.self,
+            Chain.self, Invoke.self, Serve.self, Check.self, Keys.self, Secret.self, Assertion.self,
         ]
     )
 }

@@ -28,6 +28,15 @@ enum AuthorizationServerMetadata {
             }
         }
 
+        // Identity chaining -17 3 and ID-JAG: what token exchange can issue, and that ID-JAGs are redeemed.
+        if snapshot.enabledGrantTypes.contains(.tokenExchange) {
+            let kinds = ExchangeTarget.TokenKind.allCases.filter { kind in snapshot.exchangeTargets.contains { $0.tokenKinds.contains(kind) } }
+            if !kinds.isEmpty { writer.member("identity_chaining_requested_token_types_supported", strings: kinds.map(\.rawValue)) }
+        }
+        if snapshot.enabledGrantTypes.contains(.jwtBearer), !snapshot.trustedIssuers.isEmpty {
+            writer.member("authorization_grant_profiles_supported", strings: [TokenTypeURI.idJAGProfile])
+        }
+
         let scopes = Set(snapshot.clients.values.flatMap(\.allowedScopes)).sorted()
         if !scopes.isEmpty { writer.member("scopes_supported", strings: scopes) }
 

@@ -7,17 +7,15 @@ public struct TokenEndpoint: Sendable {
 
     public init(domain: Domain) { self.domain = domain }
 
-    /// The grants this build implements. Dispatch is a switch (see `issue`), not a table of existential
-    /// metatypes, which the Swift 6.3 compiler cannot lower for async typed-throws requirements.
-    static let implementedGrants: Set<GrantType> = [.clientCredentials, .jwtBearer]
-
+    /// Dispatch is a switch, not a table of existential metatypes, which the Swift 6.3 compiler cannot
+    /// lower for async typed-throws requirements.
     static func issue(
         _ grantType: GrantType, _ request: TokenRequest, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(OAuthError) -> IssuedToken {
         switch grantType {
         case .clientCredentials: try await ClientCredentialsGrant.issue(request, client: client, domain: domain, environment: environment)
         case .jwtBearer: try await JWTBearerGrant.issue(request, client: client, domain: domain, environment: environment)
-        case .tokenExchange: throw OAuthError(.unsupportedGrantType, "grant type \"\(grantType.rawValue)\" is not supported")
+        case .tokenExchange: try await TokenExchangeGrant.issue(request, client: client, domain: domain, environment: environment)
         }
     }
 
@@ -40,7 +38,7 @@ public struct TokenEndpoint: Sendable {
             let tokenRequest = try parse(request)
             decision.grantType = tokenRequest.form["grant_type"]
             guard let grantName = tokenRequest.form["grant_type"] else { throw OAuthError.invalidRequest("the grant_type parameter is required") }
-            guard let grantType = GrantType(rawValue: grantName), Self.implementedGrants.contains(grantType) else {
+            guard let grantType = GrantType(rawValue: grantName) else {
                 throw OAuthError(.unsupportedGrantType, "grant type \"\(CompactJWS.printable(grantName))\" is not supported")
             }
             let client = try await ClientAuthentication.authenticate(tokenRequest, domain: domain, environment: environment)

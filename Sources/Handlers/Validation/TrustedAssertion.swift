@@ -27,23 +27,38 @@ struct TrustedAssertion {
     var purpose: ReplayPurpose
     /// Overrides the issuer's accepted audiences (ID-JAG: this server's issuer only).
     var audiences: [String]?
+    /// Forces single use even where the issuer allows `jti` reuse (ID-JAGs are always single use).
+    var requireSingleUse = false
 
     static let plainJWTTypes: Set<String?> = [nil, "jwt"]
+    static let idJAGTypes: Set<String?> = [TokenTypeURI.idJAGHeaderType]
+
+    static func parse(_ token: String, domain: Domain) throws(AssertionFailure) -> UnverifiedJWS {
+        do {
+            return try CompactJWS.parse(token, maxLength: domain.snapshot.limits.maxTokenBytes)
+        } catch {
+            throw .rejected(error.description)
+        }
+    }
 
     func validate(
         _ token: String, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(AssertionFailure) -> ValidatedAssertion {
-        let jws: UnverifiedJWS
-        do {
-            jws = try CompactJWS.parse(token, maxLength: domain.snapshot.limits.maxTokenBytes)
-        } catch {
-            throw .rejected(error.description)
-        }
-        let normalisedType = jws.type.map { typ -> String in
+        try await validate(try Self.parse(token, domain: domain), client: client, domain: domain, environment: environment)
+    }
+
+    /// `typ` in lower case without an `application/` prefix (RFC 7515 4.1.9), nil when absent.
+    static func normalisedType(_ jws: UnverifiedJWS) -> String? {
+        jws.type.map { typ -> String in
             let lower = typ.lowercased()
             return lower.hasPrefix("application/") ? String(lower.dropFirst("application/".count)) : lower
         }
-        guard acceptedTypes.contains(normalisedType) else {
+    }
+
+    func validate(
+        _ jws: UnverifiedJWS, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
+    ) async throws(AssertionFailure) -> ValidatedAssertion {
+        guard acceptedTypes.contains(Self.normalisedType(jws)) else {
             throw .rejected(jws.type.map { "a token of type \"\(CompactJWS.printable($0))\" is not accepted here" } ?? "the token has no \"typ\" header")
         }
         let claims = Claims(jws.claims)
@@ -80,7 +95,7 @@ struct TrustedAssertion {
             let scopes = try claims.scopes()
             var jti = try claims.string("jti")
             if jti?.isEmpty == true { jti = nil }
-            if !issuer.allowJTIReuse {
+            if !issuer.allowJTIReuse || requireSingleUse {
                 guard let jti else { throw ClaimProblem("claim \"jti\" is required: this issuer's tokens are single use") }
                 let key = ReplayKey(purpose: purpose, issuer: issuerName, jti: jti)
                 let fresh: Bool
