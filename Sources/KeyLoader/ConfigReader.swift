@@ -52,7 +52,8 @@ final class ConfigReader {
 
     func integer(_ name: String, default defaultValue: Int64, range: ClosedRange<Int64>) throws(ConfigurationError) -> Int64 {
         guard let value = value(name) else { return defaultValue }
-        guard let number = value.numberValue, number.rounded() == number else { throw error(name, "expected a whole number, found \(value.typeName)") }
+        guard let number = value.numberValue else { throw error(name, "expected a whole number, found \(value.typeName)") }
+        guard number.rounded() == number else { throw error(name, "expected a whole number, found \(number)") }
         guard number >= Double(range.lowerBound), number <= Double(range.upperBound) else {
             throw error(name, "must be between \(range.lowerBound) and \(range.upperBound)")
         }

@@ -5,7 +5,7 @@ import JOSE
 /// audience per exchange (identity chaining 2.3.3). No value at all is `invalid_request`; a value that
 /// names no target, or values naming different targets, or a client the target does not admit, is
 /// `invalid_target`.
-enum ExchangeTargetResolver {
+public enum ExchangeTargetResolver {
     static func resolve(_ form: FormParameters, client: ClientConfig, domain: Domain) throws(OAuthError) -> (ExchangeTarget, resources: [String]) {
         let audiences = form.values("audience")
         let resources = form.values("resource")
@@ -42,7 +42,8 @@ enum ExchangeTargetResolver {
         return next
     }
 
-    static func isAbsoluteURIWithoutFragment(_ text: String) -> Bool {
+    /// RFC 8693 2.1: an absolute URI (scheme and something after it) without a fragment.
+    public static func isAbsoluteURIWithoutFragment(_ text: String) -> Bool {
         guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else { return false }
         let scheme = text[..<colon]
         guard let first = scheme.first, first.isLetter,

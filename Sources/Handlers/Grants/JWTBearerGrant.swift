@@ -20,8 +20,8 @@ struct JWTBearerGrant: Grant {
             isIDJAG = TrustedAssertion.normalisedType(jws) == TokenTypeURI.idJAGHeaderType
             let rule = isIDJAG
                 ? TrustedAssertion(acceptedTypes: TrustedAssertion.idJAGTypes, purpose: .grantAssertion,
-                                   audiences: [domain.snapshot.issuer], requireSingleUse: true)
-                : TrustedAssertion(acceptedTypes: TrustedAssertion.plainJWTTypes, purpose: .grantAssertion)
+                                   audiences: [domain.snapshot.issuer], requireSingleUse: true, profile: .idJAG)
+                : TrustedAssertion(acceptedTypes: TrustedAssertion.plainJWTTypes, purpose: .grantAssertion, profile: .jwt)
             validated = try await rule.validate(jws, client: client, domain: domain, environment: environment)
         } catch {
             switch error {

@@ -40,6 +40,7 @@ struct TokenExchangeGrant: Grant {
         // Down-scoping: never more than the subject token carried, the client may ask for, and the target admits.
         var limits = [client.allowedScopes, target.allowedScopes]
         if let carried = subject.scopes { limits.append(carried) }
+        if let issuerScopes = subject.issuerScopes { limits.append(issuerScopes) }
         let defaults = subject.scopes.map { Array($0).sorted() } ?? client.defaultScopes
         let scopes = try ScopeRules.grant(requested: requestedScopes, defaults: defaults, limits: limits)
 

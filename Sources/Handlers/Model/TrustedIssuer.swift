@@ -17,12 +17,22 @@ public struct TrustedIssuer: Sendable {
     public var claimRules: ClaimRules
     /// Scopes this issuer's assertions may lead to; nil means no issuer-level restriction.
     public var allowedScopes: Set<String>?
+    /// Which kinds of authorization grant this issuer may present to the jwt-bearer grant.
+    public var grantProfiles: Set<GrantProfile>
+
+    public enum GrantProfile: String, Sendable, CaseIterable, Hashable {
+        /// A plain JWT assertion (RFC 7523), `typ` absent or `JWT`.
+        case jwt
+        /// An Identity Assertion JWT Authorization Grant, `typ: oauth-id-jag+jwt`.
+        case idJAG = "id-jag"
+    }
 
     public init(
         issuer: String, keys: [VerificationKey], allowedAlgorithms: Set<JWSAlgorithm>, audiences: [String],
         maxAssertionLifetime: Int64 = 300, clockSkew: Int64 = 30, allowJTIReuse: Bool = false,
         capTokenExpiryAtAssertion: Bool = true, subjectMapping: SubjectMapping = .passthrough,
-        subjectPattern: Pattern? = nil, claimRules: ClaimRules = ClaimRules(), allowedScopes: Set<String>? = nil
+        subjectPattern: Pattern? = nil, claimRules: ClaimRules = ClaimRules(), allowedScopes: Set<String>? = nil,
+        grantProfiles: Set<GrantProfile> = Set(GrantProfile.allCases)
     ) {
         self.issuer = issuer
         self.keys = keys
@@ -36,6 +46,7 @@ public struct TrustedIssuer: Sendable {
         self.subjectPattern = subjectPattern
         self.claimRules = claimRules
         self.allowedScopes = allowedScopes
+        self.grantProfiles = grantProfiles
     }
 }
 

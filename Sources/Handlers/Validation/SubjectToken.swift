@@ -17,8 +17,8 @@ struct ValidatedSubjectToken: Sendable {
     var expiresAt: Int64
     /// Scopes the token carries; nil when the token type has no scope semantics (ID tokens).
     var scopes: Set<String>?
-    /// The claim rules of the trusted issuer, for transcription; empty for own tokens.
-    var claimRules: ClaimRules
+    /// The trusted issuer's scope limit (its `scopes`), applied when exchanging its tokens.
+    var issuerScopes: Set<String>?
 }
 
 /// Validates `subject_token` / `actor_token` by `*_token_type`, with explicit `typ` checks so that a
@@ -46,7 +46,7 @@ enum SubjectTokenValidator {
                 return ValidatedSubjectToken(
                     origin: .trusted(validated.issuer.issuer), subject: validated.localSubject, issuer: validated.issuer.issuer,
                     claims: validated.claims, expiresAt: validated.expiresAt, scopes: isIDToken ? nil : validated.scopes,
-                    claimRules: validated.issuer.claimRules
+                    issuerScopes: validated.issuer.allowedScopes
                 )
             } catch {
                 switch error {
@@ -89,7 +89,7 @@ enum SubjectTokenValidator {
             }
             return ValidatedSubjectToken(
                 origin: .own, subject: subject, issuer: domain.snapshot.issuer, claims: jws.claims, expiresAt: exp,
-                scopes: try claims.scopes() ?? [], claimRules: ClaimRules()
+                scopes: try claims.scopes() ?? [], issuerScopes: nil
             )
         } catch let problem as ClaimProblem {
             throw .invalidRequest("\(role): \(problem.message)")

@@ -29,6 +29,9 @@ struct TrustedAssertion {
     var audiences: [String]?
     /// Forces single use even where the issuer allows `jti` reuse (ID-JAGs are always single use).
     var requireSingleUse = false
+    /// The grant profile this token is presented as, checked against the issuer's `grant_profiles`;
+    /// nil for subject and actor tokens, which are not grants.
+    var profile: TrustedIssuer.GrantProfile?
 
     static let plainJWTTypes: Set<String?> = [nil, "jwt"]
     static let idJAGTypes: Set<String?> = [TokenTypeURI.idJAGHeaderType]
@@ -66,6 +69,11 @@ struct TrustedAssertion {
             let issuerName = try claims.requiredString("iss")
             guard let issuer = domain.snapshot.trustedIssuers[issuerName] else {
                 throw ClaimProblem("issuer \"\(CompactJWS.printable(issuerName))\" is not trusted")
+            }
+            if let profile, !issuer.grantProfiles.contains(profile) {
+                throw ClaimProblem(profile == .jwt
+                    ? "issuer \"\(issuerName)\" may only present ID-JAGs (typ \(TokenTypeURI.idJAGHeaderType))"
+                    : "issuer \"\(issuerName)\" may not present ID-JAGs")
             }
             guard client.allowedIssuers.contains(issuerName) else {
                 throw ClaimProblem("client \"\(client.clientID)\" may not present tokens from issuer \"\(CompactJWS.printable(issuerName))\"")
