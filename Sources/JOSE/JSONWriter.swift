@@ -53,12 +53,16 @@ public struct JSONWriter {
 
     public mutating func bool(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        if value {
+            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+        } else {
+            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+        }
     }
 
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: Array("null".utf8))
+        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
     }
 
     public mutating func value(_ value: JSONValue) {

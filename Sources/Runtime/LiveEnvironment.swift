@@ -22,7 +22,6 @@ public struct LiveEnvironment: Sendable {
     @Sendable public static func randomTokenID() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes = [UInt8](repeating: 0, count: 16)
-        withUnsafeMutableBytes(of: &bytes) { _ in }
         let high = generator.next() as UInt64
         let low = generator.next() as UInt64
         for index in 0..<8 {
