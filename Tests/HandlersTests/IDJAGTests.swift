@@ -64,6 +64,18 @@ import Testing
         expectError(await call.jwtBearer(idJAG(clientID: nil, jti: "jag-3")), "invalid_grant", "issued for client")
     }
 
+    @Test func aRefusedIDJAGIsNotSpent() async {
+        // Refused for its client binding and for scope: the jti is still fresh for the right request.
+        let call = TokenCall(TestDomainBuilder().build())
+        let token = idJAG(jti: "retry")
+        expectError(await call.jwtBearer(token, headers: [basic("poster", clientSecret)]), "invalid_client", nil, status: 401)
+        expectError(await call.jwtBearer(token, scope: "write"), "invalid_scope")
+        let wrongClient = await call.post([("grant_type", jwtBearer), ("assertion", token), ("client_id", "poster"), ("client_secret", clientSecret)], headers: [])
+        expectError(wrongClient, "invalid_grant", "issued for client \"app\"")
+        #expect(await call.jwtBearer(token, scope: "read").response.status == 200)
+        expectError(await call.jwtBearer(token), "invalid_grant", "already been used")
+    }
+
     @Test func idJAGIsAlwaysSingleUse() async {
         var builder = TestDomainBuilder()
         builder.updateIssuer(idpIssuer) { $0.allowJTIReuse = true }

@@ -216,6 +216,45 @@ func ownAccessToken(_ call: TokenCall, sub: String = "alice", scope: String = "r
         expectError(refused, "invalid_request", "may_act")
     }
 
+    @Test func mayActNamesTheActorAsItsTokenDoes() async {
+        // The actor is a foreign JWT whose subject domain B would map (qualified); may_act names the raw sub.
+        let domain = exchangeDomain { builder in
+            builder.updateClient("app") { $0.allowedIssuers = [idpIssuer, otherIssuer] }
+            builder.updateIssuer(otherIssuer) { $0.subjectMapping = .qualified(separator: "#") }
+        }
+        let call = TokenCall(domain)
+        let mayAct: JSONValue = .object(JSONObject(members: [.init(name: "sub", value: .string("bot")), .init(name: "iss", value: .string(otherIssuer))]))
+        let subject = assertion(jti: "ma1", extra: [("may_act", mayAct), ("email", .string("a@example.com"))])
+        let actor = assertion(key: TestKeys.otherEC, iss: otherIssuer, sub: "bot", jti: "ma2")
+        let result = await exchange(call, subject: subject, type: jwtType, extra: [("audience", "https://partner.example"), ("actor_token", actor), ("actor_token_type", jwtType)])
+        #expect(result.response.status == 200, "\(result.description)")
+        let act = try! CompactJWS.parse(result.accessToken!).claims["act"]?.objectValue
+        #expect(act?["sub"]?.stringValue == "bot")
+        #expect(act?["iss"]?.stringValue == otherIssuer)
+    }
+
+    @Test func aRefusedExchangeDoesNotSpendTheSubjectToken() async {
+        let call = TokenCall(exchangeDomain())
+        let foreign = assertion(jti: "keep", extra: [("scope", .string("read")), ("email", .string("alice@example.com"))])
+        expectError(await exchange(call, subject: foreign, type: jwtType, extra: [("audience", "https://partner.example"), ("scope", "write")]), "invalid_scope")
+        #expect(await exchange(call, subject: foreign, type: jwtType, extra: [("audience", "https://partner.example")]).response.status == 200)
+    }
+
+    @Test func exchangedAccessTokensWithLongerLifetimesCanBeExchangedAgain() async {
+        // A foreign JWT living an hour becomes a 900 s local access token (longer than the 300 s policy);
+        // that token of ours must remain exchangeable.
+        let domain = exchangeDomain { builder in
+            builder.targets[1].lifetime = 900
+            builder.updateIssuer(idpIssuer) { $0.maxAssertionLifetime = 3600 }
+        }
+        let call = TokenCall(domain)
+        let foreign = assertion(iat: now, exp: now + 3000, jti: "long", extra: [("scope", .string("read"))])
+        let local = await exchange(call, subject: foreign, type: jwtType, extra: [("audience", "https://api2.b.example")])
+        #expect(local.json["expires_in"]?.numberValue == 900, "\(local.description)")
+        let again = await exchange(call, subject: local.accessToken!, extra: [("audience", "https://api2.b.example")])
+        #expect(again.response.status == 200, "\(again.description)")
+    }
+
     @Test func deepActChainIsRefused() async {
         let call = TokenCall(exchangeDomain())
         var act: JSONValue = .object(JSONObject(members: [.init(name: "sub", value: .string("a0"))]))

@@ -9,11 +9,9 @@ struct PublicClient: ClientAuthenticationMethod {
     static func authenticate(
         _ request: TokenRequest, domain: Domain, environment: HandlerEnvironment
     ) async throws(OAuthError) -> ClientConfig {
-        guard let clientID = request.form["client_id"], let client = domain.snapshot.clients[clientID] else {
+        // Unknown and confidential clients get the same answer, so the id alone reveals nothing.
+        guard let clientID = request.form["client_id"], let client = domain.snapshot.clients[clientID], client.isPublic else {
             throw .invalidClient("client authentication failed")
-        }
-        guard client.isPublic else {
-            throw .invalidClient("client \"\(clientID)\" is confidential and must authenticate with \(client.authMethod.rawValue)")
         }
         return client
     }

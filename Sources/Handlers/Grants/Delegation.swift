@@ -16,14 +16,15 @@ enum Delegation {
         guard let actor else { return existing }
         if let mayAct = subject.claims["may_act"] {
             guard let allowed = mayAct.objectValue else { throw .invalidRequest("subject_token: claim \"may_act\" must be an object") }
-            if let sub = allowed["sub"]?.stringValue, sub != actor.subject {
+            if let sub = allowed["sub"]?.stringValue, sub != actor.rawSubject {
                 throw .invalidRequest("actor_token: the subject token's may_act does not allow this actor")
             }
             if let iss = allowed["iss"]?.stringValue, iss != actor.issuer {
                 throw .invalidRequest("actor_token: the subject token's may_act does not allow this actor's issuer")
             }
         }
-        var members = [JSONObject.Member(name: "sub", value: .string(actor.subject))]
+        // The actor as its own token names it: `sub` with `iss` when it differs from the subject's issuer.
+        var members = [JSONObject.Member(name: "sub", value: .string(actor.rawSubject))]
         if actor.issuer != subject.issuer { members.append(.init(name: "iss", value: .string(actor.issuer))) }
         if let existing { members.append(.init(name: "act", value: existing)) }
         let act = JSONValue.object(JSONObject(members: members))

@@ -24,10 +24,7 @@ struct JWTBearerGrant: Grant {
                 : TrustedAssertion(acceptedTypes: TrustedAssertion.plainJWTTypes, purpose: .grantAssertion, profile: .jwt)
             validated = try await rule.validate(jws, client: client, domain: domain, environment: environment)
         } catch {
-            switch error {
-            case .rejected(let message): throw .invalidGrant("assertion: \(message)")
-            case .unavailable(let failure): throw failure
-            }
+            throw .invalidGrant("assertion: \(error.message)")
         }
         var audience = client.accessTokenAudience ?? domain.snapshot.tokenPolicy.audience
         if isIDJAG {
@@ -65,6 +62,9 @@ struct JWTBearerGrant: Grant {
                 throw .invalidGrant("assertion: claim \"act\" must be an object nested at most \(Delegation.maxDepth) levels")
             }
             extraClaims.append(.init(name: "act", value: act))
+        }
+        if let pending = validated.pendingUse, !(try await pending.spend(environment)) {
+            throw .invalidGrant("assertion: the token has already been used")
         }
         let minted = try AccessTokenMinter.mint(
             domain: domain, environment: environment, subject: validated.localSubject, clientID: client.clientID,

@@ -53,6 +53,12 @@ struct TokenExchangeGrant: Grant {
         let transcribed = AccessTokenMinter.transcribe(target.claimRules, from: subject.claims)
         if let unmet = target.claimRules.firstUnmet(in: subject.claims) { throw .invalidRequest("subject_token: \(unmet)") }
 
+        // Single-use subject and actor tokens are spent only now, after every other check passed.
+        for (role, validated) in [("subject_token", Optional(subject)), ("actor_token", actor)] {
+            guard let pending = validated?.pendingUse else { continue }
+            guard try await pending.spend(environment) else { throw .invalidRequest("\(role): the token has already been used") }
+        }
+
         let token: String
         let tokenID: String
         let audience: [String]

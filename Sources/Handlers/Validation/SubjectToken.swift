@@ -12,6 +12,8 @@ struct ValidatedSubjectToken: Sendable {
     var origin: Origin
     /// The subject as this domain knows it (own tokens: as issued; trusted tokens: after mapping).
     var subject: String
+    /// The `sub` as the token states it, which `may_act` and `act` refer to.
+    var rawSubject: String
     var issuer: String
     var claims: JSONObject
     var expiresAt: Int64
@@ -19,6 +21,8 @@ struct ValidatedSubjectToken: Sendable {
     var scopes: Set<String>?
     /// The trusted issuer's scope limit (its `scopes`), applied when exchanging its tokens.
     var issuerScopes: Set<String>?
+    /// The `jti` to spend when the exchange succeeds (trusted tokens that are single use).
+    var pendingUse: PendingUse?
 }
 
 /// Validates `subject_token` / `actor_token` by `*_token_type`, with explicit `typ` checks so that a
@@ -44,15 +48,13 @@ enum SubjectTokenValidator {
             do {
                 let validated = try await rule.validate(token, client: client, domain: domain, environment: environment)
                 return ValidatedSubjectToken(
-                    origin: .trusted(validated.issuer.issuer), subject: validated.localSubject, issuer: validated.issuer.issuer,
-                    claims: validated.claims, expiresAt: validated.expiresAt, scopes: isIDToken ? nil : validated.scopes,
-                    issuerScopes: validated.issuer.allowedScopes
+                    origin: .trusted(validated.issuer.issuer), subject: validated.localSubject, rawSubject: validated.foreignSubject,
+                    issuer: validated.issuer.issuer, claims: validated.claims, expiresAt: validated.expiresAt,
+                    scopes: isIDToken ? nil : validated.scopes, issuerScopes: validated.issuer.allowedScopes,
+                    pendingUse: validated.pendingUse
                 )
             } catch {
-                switch error {
-                case .rejected(let message): throw .invalidRequest("\(role): \(message)")
-                case .unavailable(let failure): throw failure
-                }
+                throw .invalidRequest("\(role): \(error.message)")
             }
         case TokenTypeURI.refreshToken, TokenTypeURI.saml2, TokenTypeURI.idJAG:
             throw .invalidRequest("\(role)_type \(type) is not accepted")
@@ -78,8 +80,10 @@ enum SubjectTokenValidator {
             } catch {
                 throw ClaimProblem(error.description)
             }
-            let policy = domain.snapshot.tokenPolicy
-            let exp = try TimeRules(maxLifetime: policy.accessTokenLifetime, skew: 0).check(claims, now: environment.now)
+            // We signed it, so its own exp is authoritative; the bound only has to cover every lifetime
+            // this domain issues (token policy and exchange targets).
+            let longest = domain.snapshot.exchangeTargets.map(\.lifetime).reduce(domain.snapshot.tokenPolicy.accessTokenLifetime, max)
+            let exp = try TimeRules(maxLifetime: longest, skew: 5).check(claims, now: environment.now)
             let subject = try claims.requiredString("sub")
             let issuedTo = try claims.string("client_id")
             // Keycloak's rule: a client may exchange a token issued to it, or one that names it as audience.
@@ -88,8 +92,8 @@ enum SubjectTokenValidator {
                 throw ClaimProblem("client \"\(client.clientID)\" is neither the token's client nor one of its audiences")
             }
             return ValidatedSubjectToken(
-                origin: .own, subject: subject, issuer: domain.snapshot.issuer, claims: jws.claims, expiresAt: exp,
-                scopes: try claims.scopes() ?? [], issuerScopes: nil
+                origin: .own, subject: subject, rawSubject: subject, issuer: domain.snapshot.issuer, claims: jws.claims,
+                expiresAt: exp, scopes: try claims.scopes() ?? [], issuerScopes: nil, pendingUse: nil
             )
         } catch let problem as ClaimProblem {
             throw .invalidRequest("\(role): \(problem.message)")

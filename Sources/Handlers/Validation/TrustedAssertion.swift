@@ -1,10 +1,10 @@
 import JOSE
 
-/// Why a token from a trusted issuer was not accepted. Grants turn `rejected` into their own error code
-/// (`invalid_grant` for jwt-bearer, `invalid_request` for token exchange); `unavailable` passes through.
-enum AssertionFailure: Error {
-    case rejected(String)
-    case unavailable(OAuthError)
+/// Why a token from a trusted issuer was not accepted. Grants turn it into their own error code
+/// (`invalid_grant` for jwt-bearer, `invalid_request` for token exchange).
+struct AssertionFailure: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
 }
 
 /// A token from a trusted issuer that passed every check.
@@ -16,11 +16,28 @@ struct ValidatedAssertion: Sendable {
     var expiresAt: Int64
     /// The token's own `scope`, when it carries one: it bounds what may be granted from it.
     var scopes: Set<String>?
+    /// The `jti` to spend once the grant has made every other check; nil when the issuer allows reuse.
+    var pendingUse: PendingUse?
+}
+
+/// A single-use key not spent yet. Grants spend it as their last check before signing, so that a token
+/// refused for any other reason (scope, client binding, target) can be corrected and sent again.
+struct PendingUse: Sendable {
+    var key: ReplayKey
+    var tokenExpiry: Int64
+    var maxLifetime: Int64
+    var skew: Int64
+
+    /// True when this was the first use; throws 503 when the store cannot tell (fail closed).
+    func spend(_ environment: HandlerEnvironment) async throws(OAuthError) -> Bool {
+        try await SingleUse.spend(key, tokenExpiry: tokenExpiry, maxLifetime: maxLifetime, skew: skew, environment: environment)
+    }
 }
 
 /// Validates a JWT against the trusted issuer it names, with that issuer's keys and policy only
 /// (checklist B and J). The order is: structure, `typ`, issuer, client permission, signature, then
-/// claims, and the `jti` is spent last so that a refused token never burns it.
+/// claims. The `jti` is not spent here: the grant spends it (`PendingUse`) after its own checks, so that
+/// a refused token never burns it.
 struct TrustedAssertion {
     /// Which `typ` header values this slot accepts; `nil` in the set means "no typ header".
     var acceptedTypes: Set<String?>
@@ -40,7 +57,7 @@ struct TrustedAssertion {
         do {
             return try CompactJWS.parse(token, maxLength: domain.snapshot.limits.maxTokenBytes)
         } catch {
-            throw .rejected(error.description)
+            throw AssertionFailure(error.description)
         }
     }
 
@@ -62,7 +79,7 @@ struct TrustedAssertion {
         _ jws: UnverifiedJWS, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(AssertionFailure) -> ValidatedAssertion {
         guard acceptedTypes.contains(Self.normalisedType(jws)) else {
-            throw .rejected(jws.type.map { "a token of type \"\(CompactJWS.printable($0))\" is not accepted here" } ?? "the token has no \"typ\" header")
+            throw AssertionFailure(jws.type.map { "a token of type \"\(CompactJWS.printable($0))\" is not accepted here" } ?? "the token has no \"typ\" header")
         }
         let claims = Claims(jws.claims)
         do {
@@ -103,29 +120,22 @@ struct TrustedAssertion {
             let scopes = try claims.scopes()
             var jti = try claims.string("jti")
             if jti?.isEmpty == true { jti = nil }
+            var pendingUse: PendingUse?
             if !issuer.allowJTIReuse || requireSingleUse {
                 guard let jti else { throw ClaimProblem("claim \"jti\" is required: this issuer's tokens are single use") }
-                let key = ReplayKey(purpose: purpose, issuer: issuerName, jti: jti)
-                let fresh: Bool
-                do {
-                    fresh = try await SingleUse.spend(
-                        key, tokenExpiry: exp, maxLifetime: issuer.maxAssertionLifetime, skew: issuer.clockSkew, environment: environment
-                    )
-                } catch {
-                    throw AssertionFailure.unavailable(error)
-                }
-                guard fresh else { throw ClaimProblem("the token has already been used") }
+                pendingUse = PendingUse(
+                    key: ReplayKey(purpose: purpose, issuer: issuerName, jti: jti), tokenExpiry: exp,
+                    maxLifetime: issuer.maxAssertionLifetime, skew: issuer.clockSkew
+                )
             }
             return ValidatedAssertion(
                 issuer: issuer, claims: jws.claims, foreignSubject: subject, localSubject: localSubject,
-                expiresAt: exp, scopes: scopes
+                expiresAt: exp, scopes: scopes, pendingUse: pendingUse
             )
         } catch let problem as ClaimProblem {
-            throw .rejected(problem.message)
-        } catch let failure as AssertionFailure {
-            throw failure
+            throw AssertionFailure(problem.message)
         } catch {
-            throw .rejected("the token could not be validated")
+            throw AssertionFailure("the token could not be validated")
         }
     }
 }
