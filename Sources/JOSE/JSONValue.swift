@@ -67,7 +67,7 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public subscript(name: String) -> JSONValue? {
-        for member in members where member.name == name { return member.value }
+        for member in members where member.name.utf8.elementsEqual(name.utf8) { return member.value }
         return nil
     }
 

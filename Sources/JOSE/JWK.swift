@@ -104,6 +104,9 @@ public enum JWK {
     private static func parseRSA(_ object: JSONObject) throws(KeyError) -> ParsedKey.Material {
         let n = try requiredBytes(object, "n")
         let e = try requiredBytes(object, "e")
+        // swift-crypto refuses small moduli with a generic error; say what is wrong.
+        let bits = n.drop { $0 == 0 }.count * 8
+        if bits < 2048 { throw KeyError("RSA key of \(bits) bits; at least 2048 are required") }
         if let d = try bytes(object, "d") {
             guard let p = try bytes(object, "p"), let q = try bytes(object, "q") else {
                 throw KeyError("an RSA private key needs \"p\" and \"q\" as well as \"d\"")

@@ -19,8 +19,8 @@ public enum PEM {
     public static func blocks(in text: String) throws(KeyError) -> [PEMBlock] {
         var blocks: [PEMBlock] = []
         var current: (label: String, lines: [Substring])?
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        // Split on any line break: Swift reads "\r\n" as one Character, so Windows files need this.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             let trimmed = line.trimmingSpaces()
             if trimmed.hasPrefix("-----BEGIN "), trimmed.hasSuffix("-----") {
                 if let current { throw KeyError("PEM block \(blocks.count + 1) (\(current.label)) has no END line") }
@@ -50,8 +50,14 @@ public enum PEM {
         switch block.label {
         case "PRIVATE KEY":
             if let key = try? _RSA.Signing.PrivateKey(unsafePEMRepresentation: block.text) { return .privateKey(.rsa(key)) }
-            if let key = try? P256.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p256(key)) }
-            if let key = try? P384.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p384(key)) }
+            // swift-crypto reads the scalar of a PKCS#8 EC key without checking its curve, so the named
+            // curve must be checked here, or a secp256k1 key would load as a different P-256 key.
+            if block.der.containsSubsequence(p256OID), let key = try? P256.Signing.PrivateKey(pemRepresentation: block.text) {
+                return .privateKey(.p256(key))
+            }
+            if block.der.containsSubsequence(p384OID), let key = try? P384.Signing.PrivateKey(pemRepresentation: block.text) {
+                return .privateKey(.p384(key))
+            }
             if let raw = strip(prefix: ed25519PKCS8Prefix, from: block.der, length: 32),
                let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: raw) {
                 return .privateKey(.ed25519(key))
@@ -63,13 +69,21 @@ public enum PEM {
             }
             return .privateKey(.rsa(key))
         case "EC PRIVATE KEY":
-            if let key = try? P256.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p256(key)) }
-            if let key = try? P384.Signing.PrivateKey(pemRepresentation: block.text) { return .privateKey(.p384(key)) }
+            if block.der.containsSubsequence(p256OID), let key = try? P256.Signing.PrivateKey(pemRepresentation: block.text) {
+                return .privateKey(.p256(key))
+            }
+            if block.der.containsSubsequence(p384OID), let key = try? P384.Signing.PrivateKey(pemRepresentation: block.text) {
+                return .privateKey(.p384(key))
+            }
             throw KeyError("EC PRIVATE KEY is not on a supported curve (P-256, P-384)")
         case "PUBLIC KEY":
             if let key = try? _RSA.Signing.PublicKey(unsafePEMRepresentation: block.text) { return .publicKey(.rsa(key)) }
-            if let key = try? P256.Signing.PublicKey(pemRepresentation: block.text) { return .publicKey(.p256(key)) }
-            if let key = try? P384.Signing.PublicKey(pemRepresentation: block.text) { return .publicKey(.p384(key)) }
+            if block.der.containsSubsequence(p256OID), let key = try? P256.Signing.PublicKey(pemRepresentation: block.text) {
+                return .publicKey(.p256(key))
+            }
+            if block.der.containsSubsequence(p384OID), let key = try? P384.Signing.PublicKey(pemRepresentation: block.text) {
+                return .publicKey(.p384(key))
+            }
             if let raw = strip(prefix: ed25519SPKIPrefix, from: block.der, length: 32),
                let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) {
                 return .publicKey(.ed25519(key))
@@ -87,6 +101,10 @@ public enum PEM {
         }
     }
 
+    /// DER of the named-curve OIDs (RFC 5480): 1.2.840.10045.3.1.7 and 1.3.132.0.34.
+    static let p256OID: [UInt8] = [0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07]
+    static let p384OID: [UInt8] = [0x06, 0x05, 0x2B, 0x81, 0x04, 0x00, 0x22]
+
     // Ed25519 keys have one fixed DER shape (RFC 8410), so a prefix check is the whole parser.
     static let ed25519PKCS8Prefix: [UInt8] = [0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20]
     static let ed25519SPKIPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
@@ -96,24 +114,29 @@ public enum PEM {
         return Array(der[prefix.count...])
     }
 
-    /// PEM of a private key, PKCS#8 for every type, as `openssl genpkey` writes it.
+    /// PEM of a private key, PKCS#8 for every type, as `openssl genpkey` writes it, ending in a newline
+    /// so that blocks can be concatenated.
     public static func encode(_ key: PrivateKeyMaterial) -> String {
-        switch key {
+        let pem: String = switch key {
         case .rsa(let key): key.pkcs8PEMRepresentation
         case .p256(let key): key.pemRepresentation
         case .p384(let key): key.pemRepresentation
         case .ed25519(let key): wrap(label: "PRIVATE KEY", der: ed25519PKCS8Prefix + Array(key.rawRepresentation))
         }
+        return terminated(pem)
     }
 
     public static func encode(_ key: PublicKeyMaterial) -> String {
-        switch key {
+        let pem: String = switch key {
         case .rsa(let key): key.pemRepresentation
         case .p256(let key): key.pemRepresentation
         case .p384(let key): key.pemRepresentation
         case .ed25519(let key): wrap(label: "PUBLIC KEY", der: ed25519SPKIPrefix + Array(key.rawRepresentation))
         }
+        return terminated(pem)
     }
+
+    private static func terminated(_ pem: String) -> String { pem.hasSuffix("\n") ? pem : pem + "\n" }
 
     static func wrap(label: String, der: [UInt8]) -> String {
         "-----BEGIN \(label)-----\n" + chunked(encodeStandardBase64(der)) + "-----END \(label)-----\n"
@@ -170,4 +193,14 @@ extension Substring {
 public enum Base64Standard {
     public static func decode(_ text: String) -> [UInt8]? { PEM.decodeStandardBase64(text) }
     public static func encode(_ bytes: [UInt8]) -> String { PEM.encodeStandardBase64(bytes) }
+}
+
+extension Array where Element == UInt8 {
+    func containsSubsequence(_ needle: [UInt8]) -> Bool {
+        guard needle.count <= count else { return false }
+        for start in 0...(count - needle.count) where self[start] == needle[0] {
+            if self[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
+    }
 }

@@ -22,7 +22,11 @@ final class ConfigReader {
     func childPath(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
 
     func error(_ name: String, _ message: String) -> ConfigurationError {
-        ConfigurationError("\(childPath(name)): \(message)")
+        // A required field reported missing is often a misspelt one: name the member that was sent.
+        if object[name] == nil, let misspelt = object.names.first(where: { !read.contains($0) && Self.distance($0, name) <= 2 }) {
+            return ConfigurationError("\(childPath(misspelt)): unknown field (did you mean \"\(name)\"?)")
+        }
+        return ConfigurationError("\(childPath(name)): \(message)")
     }
 
     func value(_ name: String) -> JSONValue? {

@@ -11,7 +11,7 @@ struct LabelledKey {
 /// variable, a file, a config field) and prefixes every message.
 enum KeyDocument {
     static func parse(_ text: String, source: String) throws(ConfigurationError) -> [LabelledKey] {
-        let trimmed = text.drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+        let trimmed = text.drop { $0.isWhitespace }
         if trimmed.hasPrefix("{") {
             let document: JSONValue
             do {
