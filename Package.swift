@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         // Test-only: an independent JOSE implementation that checks what Baton signs and publishes.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        // Replay stores shared across processes: SQLite (bundled, no system library) and PostgreSQL.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Compact JWS, strict JSON and key handling over swift-crypto: no I/O, no clock.
@@ -51,10 +54,24 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Replay stores that outlive one process: SQLite file, PostgreSQL.
+        .target(
+            name: "ReplayStores",
+            dependencies: [
+                "Handlers",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "baton",
             dependencies: [
-                "JOSE", "Handlers", "KeyLoader", "Runtime",
+                "JOSE", "Handlers", "KeyLoader", "Runtime", "ReplayStores",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,6 +91,11 @@ let package = Package(
         .testTarget(
             name: "RuntimeTests",
             dependencies: ["Runtime", "Handlers", "KeyLoader", "JOSE", .product(name: "JWTKit", package: "jwt-kit")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ReplayStoresTests",
+            dependencies: ["ReplayStores", "Handlers", "JOSE", "Runtime"],
             swiftSettings: strict
         ),
     ]

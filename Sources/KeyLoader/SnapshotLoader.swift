@@ -114,7 +114,7 @@ public struct SnapshotLoader {
     }
 
     func replayStore(_ value: String?) throws(ConfigurationError) -> ReplayStoreSetting {
-        let setting = environment["BATON_REPLAY_STORE"] ?? value ?? "memory:"
+        guard let setting = environment["BATON_REPLAY_STORE"] ?? value else { return .automatic }
         let field = environment["BATON_REPLAY_STORE"] != nil ? "BATON_REPLAY_STORE" : "replay_store"
         return try ReplayStoreSetting.parse(setting, field: field)
     }
@@ -145,11 +145,20 @@ public struct SnapshotLoader {
         let pattern = try self.pattern(reader, "subject_pattern")
         let rules = try claimRules(reader)
         let scopes = try reader.strings("scopes").map(Set.init)
+        var profiles = Set<TrustedIssuer.GrantProfile>()
+        for (index, name) in (try reader.strings("grant_profiles") ?? TrustedIssuer.GrantProfile.allCases.map(\.rawValue)).enumerated() {
+            guard let profile = TrustedIssuer.GrantProfile(rawValue: name) else {
+                throw reader.error("grant_profiles[\(index)]", "unknown grant profile \"\(name)\" (jwt, id-jag)")
+            }
+            profiles.insert(profile)
+        }
+        guard !profiles.isEmpty else { throw reader.error("grant_profiles", "must list at least one profile") }
         try reader.finish()
         return TrustedIssuer(
             issuer: issuer, keys: keys, allowedAlgorithms: allowed ?? Set(keys.map(\.algorithm)), audiences: audiences,
             maxAssertionLifetime: maxLifetime, clockSkew: skew, allowJTIReuse: reuse, capTokenExpiryAtAssertion: cap,
-            subjectMapping: subject, subjectPattern: pattern, claimRules: rules, allowedScopes: scopes
+            subjectMapping: subject, subjectPattern: pattern, claimRules: rules, allowedScopes: scopes,
+            grantProfiles: profiles
         )
     }
 
@@ -222,6 +231,7 @@ public struct SnapshotLoader {
                 let path = "copy_claims[\(index)]"
                 let copy: ClaimCopy
                 if let name = item.stringValue {
+                    guard !name.isEmpty else { throw reader.error(path, "must not be empty") }
                     copy = ClaimCopy(from: name)
                 } else {
                     let entry = try ConfigReader(item, path: reader.childPath(path))
@@ -325,7 +335,7 @@ public struct SnapshotLoader {
         let name = try reader.requiredString("name")
         let audience = try reader.string("audience")
         let resources = try reader.strings("resources") ?? []
-        for (index, resource) in resources.enumerated() where !URLRules.isAbsoluteURI(resource) {
+        for (index, resource) in resources.enumerated() where !ExchangeTargetResolver.isAbsoluteURIWithoutFragment(resource) {
             throw reader.error("resources[\(index)]", "\"\(resource)\" is not an absolute URI without a fragment")
         }
         guard audience != nil || !resources.isEmpty else {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Handlers
+import ReplayStores
 import Runtime
 
 /// `baton invoke EVENT`: one API Gateway payload 2.0 event in, one response out, as a function would.
@@ -18,13 +19,17 @@ struct Invoke: AsyncParsableCommand {
             let domain = try domainOptions.loadDomain()
             let routes = RouteTable(domain: domain, only: try domainOptions.endpointFunction())
             let bytes = event == "-" ? StandardStreams.readAll() : try readFileBytes(event)
-            let store = try ReplayStores.make(domain.snapshot.replayStore)
+            // Opened only if the event needs it (a token request with a jti), closed before exiting.
+            let store = try await ReplayStoreSetup.make(for: domain, adapter: .invoke)
+            let output: [UInt8]
             do {
-                let output = try await InvokeAdapter.invoke(eventBytes: bytes, routes: routes, environment: LiveEnvironment(replayStore: store).make())
-                StandardStreams.write(output + [0x0A])
+                output = try await InvokeAdapter.invoke(eventBytes: bytes, routes: routes, environment: LiveEnvironment(replayStore: store).make())
             } catch {
+                await ReplayStoreFactory.close(store)
                 throw Fatal("invalid event: \(error)")
             }
+            await ReplayStoreFactory.close(store)
+            StandardStreams.write(output + [0x0A])
         }
     }
 }

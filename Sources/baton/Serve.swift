@@ -5,6 +5,7 @@ import Foundation
 #endif
 import ArgumentParser
 import Handlers
+import ReplayStores
 import Runtime
 
 /// `baton serve`: the HTTP server for containers and local chains.
@@ -29,6 +30,7 @@ struct Serve: AsyncParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let chosenPort: Int
             if let port {
+                guard (0...65535).contains(port) else { throw Fatal("--port: \"\(port)\" is not a port number") }
                 chosenPort = port
             } else if let text = environment["PORT"] {
                 guard let value = Int(text), (0...65535).contains(value) else { throw Fatal("PORT: \"\(text)\" is not a port number") }
@@ -36,15 +38,27 @@ struct Serve: AsyncParsableCommand {
             } else {
                 chosenPort = 8080
             }
-            let store = try ReplayStores.make(domain.snapshot.replayStore)
+            let store = try await ReplayStoreSetup.make(for: domain, adapter: .serve)
             let server = HTTPServer(
                 host: host, port: chosenPort, routes: routes, environment: LiveEnvironment(replayStore: store),
                 maxBodyBytes: domain.snapshot.limits.maxBodyBytes, enableBenchEcho: benchEcho
             )
             let host = self.host
-            try await server.run { port in
-                StandardStreams.error("listening on \(host):\(port) for \(domain.snapshot.issuer)")
+            do {
+                try await ReplayStoreSetup.prepareForServe(store)
+                try await server.run { port in
+                    StandardStreams.error("listening on \(host):\(port) for \(domain.snapshot.issuer)")
+                }
+            } catch let fatal as Fatal {
+                await ReplayStoreFactory.close(store)
+                throw fatal
+            } catch {
+                // Typically the address cannot be bound (in use, or not an address of this host).
+                await ReplayStoreFactory.close(store)
+                throw Fatal("cannot serve on \(host):\(chosenPort): \(error)")
             }
+            // Graceful shutdown: in-flight requests have finished; release the store's connections.
+            await ReplayStoreFactory.close(store)
         }
     }
 }

@@ -62,6 +62,9 @@ public struct Limits: Sendable {
 }
 
 public enum ReplayStoreSetting: Sendable, Equatable {
+    /// Neither `replay_store` nor `BATON_REPLAY_STORE` is set: the adapter picks (`baton serve` keeps
+    /// spent keys in memory, `baton invoke` in an SQLite file in the temporary directory).
+    case automatic
     case memory
     case sqlite(path: String)
     case postgres(url: String)

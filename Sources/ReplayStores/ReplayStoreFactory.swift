@@ -1,0 +1,83 @@
+import Crypto
+import Handlers
+
+/// Builds the replay store a `ReplayStoreSetting` names. Nothing here connects: SQLite opens its file
+/// and PostgreSQL its pool on first use (or on `ManagedReplayStore.prepare()`).
+public enum ReplayStoreFactory {
+    /// Who runs the store; decides what `.automatic` means.
+    public enum Adapter: Sendable {
+        /// `baton serve`: one long-running process; `.automatic` is memory.
+        case serve
+        /// `baton invoke`: one process per event; `.automatic` is an SQLite file, see `defaultSQLitePath`.
+        case invoke
+    }
+
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// - Parameters:
+    ///   - issuer: the domain's issuer; names the default SQLite file.
+    ///   - environment: `TMPDIR` for the default SQLite path; `PGPASSWORD`, `PGUSER` for PostgreSQL.
+    public static func make(
+        _ setting: ReplayStoreSetting, adapter: Adapter = .serve, issuer: String = "", environment: [String: String] = [:]
+    ) async throws(ConfigurationError) -> any ReplayStore {
+        switch resolve(setting, adapter: adapter, issuer: issuer, environment: environment) {
+        case .memory, .automatic:
+            return MemoryReplayStore()
+        case .sqlite(let path):
+            let isDefault = setting == .automatic
+            return SQLiteReplayStore(path: path, requireOwnFile: isDefault)
+        case .postgres(let text):
+            do {
+                return PostgresReplayStore(url: try PostgresURL(text, environment: environment))
+            } catch {
+                throw ConfigurationError(description: "replay store: \(error.description)")
+            }
+        }
+    }
+
+    /// The concrete setting `.automatic` stands for with this adapter.
+    public static func resolve(
+        _ setting: ReplayStoreSetting, adapter: Adapter, issuer: String, environment: [String: String]
+    ) -> ReplayStoreSetting {
+        guard setting == .automatic else { return setting }
+        switch adapter {
+        case .serve: return .memory
+        case .invoke: return .sqlite(path: defaultSQLitePath(issuer: issuer, environment: environment))
+        }
+    }
+
+    /// `$TMPDIR/baton-replay-<first 16 hex digits of SHA-256(issuer)>.db` (`/tmp` when `TMPDIR` is unset):
+    /// one file per domain, shared by every `baton invoke` of that domain on the host.
+    public static func defaultSQLitePath(issuer: String, environment: [String: String]) -> String {
+        var directory = environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        while directory.count > 1, directory.hasSuffix("/") { directory.removeLast() }
+        let digest = SHA256.hash(data: Array(issuer.utf8))
+        let hex = digest.prefix(8).map { byte in
+            let digits = Array("0123456789abcdef".utf8)
+            return String(decoding: [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]], as: UTF8.self)
+        }.joined()
+        return "\(directory == "/" ? "" : directory)/baton-replay-\(hex).db"
+    }
+
+    /// Where the store keeps its entries, for start-up messages; never shows a password.
+    public static func describe(_ store: any ReplayStore) -> String {
+        switch store {
+        case let store as SQLiteReplayStore: "sqlite:\(store.path)"
+        case let store as PostgresReplayStore: store.url.redacted
+        case is MemoryReplayStore: "memory:"
+        default: "\(type(of: store))"
+        }
+    }
+
+    /// Connects now (serve calls this at start-up). Memory stores have nothing to do.
+    public static func prepare(_ store: any ReplayStore) async throws(ReplayStoreUnavailable) {
+        if let store = store as? any ManagedReplayStore { try await store.prepare() }
+    }
+
+    /// Releases connections and files; call once when the process stops serving.
+    public static func close(_ store: any ReplayStore) async {
+        if let store = store as? any ManagedReplayStore { await store.close() }
+    }
+}
