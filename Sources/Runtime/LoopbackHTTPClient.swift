@@ -41,9 +41,17 @@ public enum LoopbackHTTPClient {
             head.headers.add(name: "Connection", value: "close")
             for (name, value) in headers { head.headers.add(name: name, value: value) }
             if !body.isEmpty || method == "POST" { head.headers.add(name: "Content-Length", value: String(body.count)) }
-            try await outbound.write(.head(head))
-            if !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
-            try await outbound.write(.end(nil))
+            var parts: [HTTPClientRequestPart] = [.head(head)]
+            if !body.isEmpty { parts.append(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            parts.append(.end(nil))
+            // A server may answer and close before it has read the whole request (we ask for
+            // Connection: close; a 413 comes early): a failed write is then not the answer, the response is.
+            var writeError: (any Error)?
+            do {
+                try await outbound.write(contentsOf: parts)
+            } catch {
+                writeError = error
+            }
             for try await full in inbound {
                 return Response(
                     status: Int(full.head.status.code),
@@ -51,7 +59,7 @@ public enum LoopbackHTTPClient {
                     body: full.body.map { Array($0.readableBytesView) } ?? []
                 )
             }
-            throw ClientError(description: "\(host):\(port) closed the connection without a response")
+            throw writeError ?? ClientError(description: "\(host):\(port) closed the connection without a response")
         }
     }
 }

@@ -80,7 +80,7 @@ public struct RouteTable: Sendable {
     )
 
     /// The path of an absolute URL, "/" when it has none.
-    static func path(of url: String) -> String {
+    public static func path(of url: String) -> String {
         // "https://host/a/b" splits into "https:", "", "host", "a/b".
         let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
         guard parts.count >= 3, parts[0].hasSuffix(":"), parts[1].isEmpty else { return url }

@@ -91,7 +91,7 @@ struct ChainDemo {
         heading(step, title)
         let body = form.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&")
         let basic = "Basic " + Base64Standard.encode(Array("\(Self.formEncode(client.id)):\(Self.formEncode(client.secret))".utf8))
-        let tokenPath = Self.path(of: domain == .a ? domainA.tokenEndpoint : domainB.tokenEndpoint)
+        let tokenPath = RouteTable.path(of: domain == .a ? domainA.tokenEndpoint : domainB.tokenEndpoint)
         print("   POST \(tokenPath) at \(domain == .a ? domainA.issuer : domainB.issuer) (\(transport.describe(domain))), client \(client.id) via client_secret_basic")
         for (name, value) in form { print("     \(name) = \(Self.abbreviate(value))") }
         let request = EndpointRequest(
@@ -114,7 +114,7 @@ struct ChainDemo {
 
     private func verify(_ token: String, step: Int) async throws {
         heading(step, "a resource server of domain B verifies the token with domain B's JWKS")
-        let jwksPath = Self.path(of: domainB.jwksURI)
+        let jwksPath = RouteTable.path(of: domainB.jwksURI)
         let response = try await transport.send(EndpointRequest(method: "GET", path: jwksPath), to: .b)
         guard response.status == 200, let keysArray = (try? JSONParser.parse(response.body))?.objectValue?["keys"]?.arrayValue else {
             throw Fatal("step \(step) failed: GET \(jwksPath) answered \(response.status)")
@@ -154,11 +154,6 @@ struct ChainDemo {
 
     static func abbreviate(_ value: String) -> String {
         value.count > 48 ? "\(value.prefix(24))…(\(value.utf8.count) bytes)" : value
-    }
-
-    static func path(of url: String) -> String {
-        let parts = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-        return parts.count == 4 ? "/" + parts[3] : "/"
     }
 
     static func formEncode(_ text: String) -> String {
