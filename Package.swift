@@ -77,6 +77,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmarks (bench/run): crypto ceiling, handlers in process, HTTP load generator, cold start.
+        .executableTarget(
+            name: "baton-bench",
+            dependencies: [
+                "JOSE", "Handlers", "KeyLoader", "Runtime", "ReplayStores",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The cold-start floor: a trivial Swift executable that prints a fixed JSON.
+        .executableTarget(name: "bench-floor", swiftSettings: strict),
         .testTarget(
             name: "JOSETests",
             dependencies: ["JOSE", .product(name: "JWTKit", package: "jwt-kit")],

@@ -13,25 +13,47 @@ public enum Base64URL {
 
     /// Appends the encoding of `bytes` to `output`.
     public static func encode<Bytes: Collection>(_ bytes: Bytes, into output: inout [UInt8]) where Bytes.Element == UInt8 {
-        output.reserveCapacity(output.count + encodedLength(bytes.count))
-        alphabet.withUnsafeBufferPointer { table in
-            var iterator = bytes.makeIterator()
-            while let b0 = iterator.next() {
-                guard let b1 = iterator.next() else {
-                    output.append(table[Int(b0 >> 2)])
-                    output.append(table[Int((b0 & 0x03) << 4)])
-                    return
+        if bytes.withContiguousStorageIfAvailable({ encode(contiguous: $0, into: &output) }) != nil { return }
+        encode(contiguous: Array(bytes), into: &output)
+    }
+
+    private static func encode(contiguous input: [UInt8], into output: inout [UInt8]) {
+        input.withUnsafeBufferPointer { encode(contiguous: $0, into: &output) }
+    }
+
+    /// Three bytes to four characters at a time, straight into the output's storage.
+    private static func encode(contiguous input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        let start = output.count
+        let length = encodedLength(input.count)
+        guard length > 0 else { return }
+        output.append(contentsOf: repeatElement(0, count: length))
+        output.withUnsafeMutableBufferPointer { out in
+            alphabet.withUnsafeBufferPointer { table in
+                var i = 0
+                var o = start
+                let whole = input.count - input.count % 3
+                while i < whole {
+                    let b0 = input[i], b1 = input[i + 1], b2 = input[i + 2]
+                    out[o] = table[Int(b0 >> 2)]
+                    out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    out[o + 2] = table[Int((b1 & 0x0F) << 2 | b2 >> 6)]
+                    out[o + 3] = table[Int(b2 & 0x3F)]
+                    i += 3
+                    o += 4
                 }
-                guard let b2 = iterator.next() else {
-                    output.append(table[Int(b0 >> 2)])
-                    output.append(table[Int((b0 & 0x03) << 4 | b1 >> 4)])
-                    output.append(table[Int((b1 & 0x0F) << 2)])
-                    return
+                switch input.count - whole {
+                case 1:
+                    let b0 = input[i]
+                    out[o] = table[Int(b0 >> 2)]
+                    out[o + 1] = table[Int((b0 & 0x03) << 4)]
+                case 2:
+                    let b0 = input[i], b1 = input[i + 1]
+                    out[o] = table[Int(b0 >> 2)]
+                    out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                    out[o + 2] = table[Int((b1 & 0x0F) << 2)]
+                default:
+                    break
                 }
-                output.append(table[Int(b0 >> 2)])
-                output.append(table[Int((b0 & 0x03) << 4 | b1 >> 4)])
-                output.append(table[Int((b1 & 0x0F) << 2 | b2 >> 6)])
-                output.append(table[Int(b2 & 0x3F)])
             }
         }
     }
@@ -49,27 +71,51 @@ public enum Base64URL {
     /// Strict decoding: no padding, no whitespace, only the url-safe alphabet, and the unused low bits of
     /// the last character must be zero, so that each byte string has exactly one accepted encoding.
     public static func decode<Input: Collection>(_ input: Input) -> [UInt8]? where Input.Element == UInt8 {
+        if let result = input.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
+        return Array(input).withUnsafeBufferPointer { decode(contiguous: $0) }
+    }
+
+    /// Four characters to three bytes at a time. Table entries of valid characters are below 64, so one
+    /// test of the high bits of all four catches any character outside the alphabet.
+    private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let count = input.count
-        if count % 4 == 1 { return nil }
-        var output: [UInt8] = []
-        output.reserveCapacity(count * 3 / 4)
-        return decodeTable.withUnsafeBufferPointer { table -> [UInt8]? in
-            var accumulator: UInt32 = 0
-            var bits = 0
-            for byte in input {
-                let value = table[Int(byte)]
-                if value == 0xFF { return nil }
-                accumulator = (accumulator << 6) | UInt32(value)
-                bits += 6
-                if bits >= 8 {
-                    bits -= 8
-                    output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-                    accumulator &= (1 << UInt32(bits)) - 1
+        let rest = count % 4
+        if rest == 1 { return nil }
+        let groups = count / 4
+        let length = groups * 3 + (rest == 0 ? 0 : rest - 1)
+        var valid = true
+        let result = [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
+            decodeTable.withUnsafeBufferPointer { table in
+                var i = 0
+                var o = 0
+                for _ in 0..<groups {
+                    let a = table[Int(input[i])], b = table[Int(input[i + 1])], c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
+                    if (a | b | c | d) & 0xC0 != 0 { valid = false; break }
+                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                    out[o] = UInt8(truncatingIfNeeded: value >> 16)
+                    out[o + 1] = UInt8(truncatingIfNeeded: value >> 8)
+                    out[o + 2] = UInt8(truncatingIfNeeded: value)
+                    i += 4
+                    o += 3
+                }
+                guard valid else { return }
+                switch rest {
+                case 2:
+                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
+                    if (a | b) & 0xC0 != 0 || b & 0x0F != 0 { valid = false; return }
+                    out[o] = a << 2 | b >> 4
+                case 3:
+                    let a = table[Int(input[i])], b = table[Int(input[i + 1])], c = table[Int(input[i + 2])]
+                    if (a | b | c) & 0xC0 != 0 || c & 0x03 != 0 { valid = false; return }
+                    out[o] = a << 2 | b >> 4
+                    out[o + 1] = (b & 0x0F) << 4 | c >> 2
+                default:
+                    break
                 }
             }
-            if accumulator != 0 { return nil }
-            return output
+            initialized = valid ? length : 0
         }
+        return valid ? result : nil
     }
 
     public static func decode(_ string: String) -> [UInt8]? {

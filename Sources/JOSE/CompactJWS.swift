@@ -61,14 +61,19 @@ public enum CompactJWS {
         guard !bytes.isEmpty else { throw JWSError("the token is empty") }
         guard bytes.count <= maxLength else { throw JWSError("the token is longer than \(maxLength) bytes") }
         if bytes.first == UInt8(ascii: "{") { throw JWSError("JWS JSON serialization is not accepted; send the compact form") }
-        var dots: [Int] = []
-        for (index, byte) in bytes.enumerated() where byte == UInt8(ascii: ".") { dots.append(index) }
-        if dots.count == 4 { throw JWSError("encrypted tokens (JWE) are not accepted") }
-        guard dots.count == 2 else { throw JWSError("the token is not a compact JWS (three dot-separated parts)") }
+        var dotCount = 0
+        var firstDot = 0
+        var secondDot = 0
+        for index in bytes.indices where bytes[index] == UInt8(ascii: ".") {
+            if dotCount == 0 { firstDot = index } else if dotCount == 1 { secondDot = index }
+            dotCount += 1
+        }
+        if dotCount == 4 { throw JWSError("encrypted tokens (JWE) are not accepted") }
+        guard dotCount == 2 else { throw JWSError("the token is not a compact JWS (three dot-separated parts)") }
 
-        let headerPart = bytes[0..<dots[0]]
-        let payloadPart = bytes[(dots[0] + 1)..<dots[1]]
-        let signaturePart = bytes[(dots[1] + 1)...]
+        let headerPart = bytes[0..<firstDot]
+        let payloadPart = bytes[(firstDot + 1)..<secondDot]
+        let signaturePart = bytes[(secondDot + 1)...]
         guard let headerBytes = Base64URL.decode(headerPart) else { throw JWSError("the header is not valid base64url") }
         guard let payloadBytes = Base64URL.decode(payloadPart) else { throw JWSError("the payload is not valid base64url") }
         guard let signature = Base64URL.decode(signaturePart) else { throw JWSError("the signature is not valid base64url") }
@@ -117,7 +122,7 @@ public enum CompactJWS {
 
         return UnverifiedJWS(
             header: header, claims: claims, algorithmName: alg, kid: kid, type: type,
-            signingInput: Array(bytes[0..<dots[1]]), signature: signature
+            signingInput: Array(bytes[0..<secondDot]), signature: signature
         )
     }
 

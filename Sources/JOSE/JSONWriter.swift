@@ -2,7 +2,11 @@
 /// hot path: no intermediate dictionaries, no `Encodable` machinery, one growing array.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8]
-    private var needsComma: [Bool] = []
+    /// Per open container, whether the next item needs a comma: bit d for depth d, as a stack without
+    /// a heap allocation (`deep` holds levels past 64, which Baton never writes).
+    private var commaBits: UInt64 = 0
+    private var depth = 0
+    private var deep: [Bool] = []
 
     public init(capacity: Int = 256) {
         bytes = []
@@ -12,23 +16,48 @@ public struct JSONWriter {
     public mutating func beginObject() {
         separate()
         bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
+        push()
     }
 
     public mutating func endObject() {
-        needsComma.removeLast()
+        pop()
         bytes.append(UInt8(ascii: "}"))
     }
 
     public mutating func beginArray() {
         separate()
         bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        push()
     }
 
     public mutating func endArray() {
-        needsComma.removeLast()
+        pop()
         bytes.append(UInt8(ascii: "]"))
+    }
+
+    private mutating func push() {
+        if depth < 64 { commaBits &= ~(1 << UInt64(depth)) } else { deep.append(false) }
+        depth += 1
+    }
+
+    private mutating func pop() {
+        precondition(depth > 0, "JSONWriter: unbalanced end")
+        depth -= 1
+        if depth >= 64 { deep.removeLast() }
+    }
+
+    /// Whether the innermost open container needs a comma before its next item.
+    private var needsComma: Bool {
+        get { depth > 64 ? deep[deep.count - 1] : commaBits & (1 << UInt64(depth - 1)) != 0 }
+        set {
+            if depth > 64 {
+                deep[deep.count - 1] = newValue
+            } else if newValue {
+                commaBits |= 1 << UInt64(depth - 1)
+            } else {
+                commaBits &= ~(1 << UInt64(depth - 1))
+            }
+        }
     }
 
     /// Writes a member name; the next value written is its value.
@@ -36,7 +65,7 @@ public struct JSONWriter {
         separate()
         Self.appendQuoted(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-        if !needsComma.isEmpty { needsComma[needsComma.count - 1] = false }
+        if depth > 0 { needsComma = false }
     }
 
     public mutating func string(_ value: String) {
@@ -100,11 +129,11 @@ public struct JSONWriter {
     }
 
     private mutating func separate() {
-        guard !needsComma.isEmpty else { return }
-        if needsComma[needsComma.count - 1] {
+        guard depth > 0 else { return }
+        if needsComma {
             bytes.append(UInt8(ascii: ","))
         } else {
-            needsComma[needsComma.count - 1] = true
+            needsComma = true
         }
     }
 
@@ -112,6 +141,16 @@ public struct JSONWriter {
 
     public static func appendQuoted(_ string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        // Tokens, URLs and identifiers need no escaping: copy them in one go.
+        let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
+            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)

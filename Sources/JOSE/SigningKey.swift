@@ -3,6 +3,15 @@ public struct SigningKey: Sendable {
     public let kid: String
     public let algorithm: JWSAlgorithm
     public let material: PrivateKeyMaterial
+    /// RS256/PS256 with OpenSSL 3 when the process can load it (see `OpenSSLRSASigner`); chosen here,
+    /// once, so that every token this key signs takes the same path.
+    private let openSSL: OpenSSLRSASigner?
+    /// `base64url(header)` for the token types signed most, built once.
+    private let encodedHeaders: [(type: String, bytes: [UInt8])]
+    private let signatureLength: Int
+
+    /// Token types whose header is encoded at load: access tokens and chaining grants.
+    static let preparedTypes = ["at+jwt", "JWT"]
 
     public init(kid: String, algorithm: JWSAlgorithm, material: PrivateKeyMaterial) throws(KeyError) {
         guard algorithm.keyType == material.keyType else {
@@ -11,31 +20,47 @@ public struct SigningKey: Sendable {
         self.kid = kid
         self.algorithm = algorithm
         self.material = material
+        self.openSSL = OpenSSLRSASigner.make(material, algorithm: algorithm)
+        self.encodedHeaders = Self.preparedTypes.map { ($0, Self.encodedHeader(algorithm: algorithm, type: $0, kid: kid)) }
+        self.signatureLength = algorithm.fixedSignatureLength ?? (material.publicKey.rsaBits ?? 2048) / 8
     }
 
     public var verificationKey: VerificationKey {
         VerificationKey(kid: kid, algorithm: algorithm, material: material.publicKey)
     }
 
+    /// Which library computes this key's signatures: "OpenSSL" or "swift-crypto".
+    public var backend: String { openSSL != nil ? "OpenSSL" : "swift-crypto" }
+
+    /// The raw JWS signature over `input` (ECDSA as R || S), by the backend chosen at load.
+    public func signature(for input: [UInt8]) throws -> [UInt8] {
+        if let openSSL { return try openSSL.signature(for: input) }
+        return try material.signature(for: input, algorithm: algorithm)
+    }
+
     /// Builds `base64url(header).base64url(payload).base64url(signature)` in one buffer.
     /// The header is `{"alg":…,"typ":…,"kid":…}`: exactly what a verifier needs and nothing it could misuse.
     public func sign(type: String, payload: [UInt8]) throws -> String {
+        let header = encodedHeaders.first(where: { $0.type == type })?.bytes ?? Self.encodedHeader(algorithm: algorithm, type: type, kid: kid)
+        var token: [UInt8] = []
+        token.reserveCapacity(header.count + Base64URL.encodedLength(payload.count) + Base64URL.encodedLength(signatureLength) + 2)
+        token.append(contentsOf: header)
+        token.append(UInt8(ascii: "."))
+        Base64URL.encode(payload, into: &token)
+        let signature = try signature(for: token)
+        token.append(UInt8(ascii: "."))
+        Base64URL.encode(signature, into: &token)
+        return String(decoding: token, as: UTF8.self)
+    }
+
+    static func encodedHeader(algorithm: JWSAlgorithm, type: String, kid: String) -> [UInt8] {
         var header = JSONWriter(capacity: 96)
         header.beginObject()
         header.member("alg", algorithm.rawValue)
         header.member("typ", type)
         header.member("kid", kid)
         header.endObject()
-
-        var token: [UInt8] = []
-        token.reserveCapacity(Base64URL.encodedLength(header.bytes.count) + Base64URL.encodedLength(payload.count) + 360)
-        Base64URL.encode(header.bytes, into: &token)
-        token.append(UInt8(ascii: "."))
-        Base64URL.encode(payload, into: &token)
-        let signature = try material.signature(for: token, algorithm: algorithm)
-        token.append(UInt8(ascii: "."))
-        Base64URL.encode(signature, into: &token)
-        return String(decoding: token, as: UTF8.self)
+        return Base64URL.encode(header.bytes)
     }
 }
 
