@@ -1,6 +1,7 @@
 import ArgumentParser
 import Handlers
 import JOSE
+import Runtime
 
 /// `baton check`: load configuration and keys exactly as start-up does, and say what was loaded.
 struct Check: AsyncParsableCommand {
