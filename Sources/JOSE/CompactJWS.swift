@@ -126,11 +126,15 @@ public enum CompactJWS {
         )
     }
 
-    /// Media types compare case-insensitively and may drop the `application/` prefix (RFC 7515 4.1.9).
+    /// `typ` in lower case without an `application/` prefix, nil when absent: media types compare
+    /// case-insensitively and may drop the prefix (RFC 7515 4.1.9).
+    public static func normalisedType(_ type: String?) -> String? {
+        guard let lower = type?.lowercased() else { return nil }
+        return lower.hasPrefix("application/") ? String(lower.dropFirst("application/".count)) : lower
+    }
+
     public static func typeMatches(_ type: String?, _ expected: String) -> Bool {
-        guard var type = type?.lowercased() else { return false }
-        if type.hasPrefix("application/") { type.removeFirst("application/".count) }
-        return type == expected.lowercased()
+        normalisedType(type) == expected.lowercased()
     }
 
     /// Echoes attacker-supplied strings into error messages only in a bounded, printable form.

@@ -267,7 +267,7 @@ public struct SnapshotLoader {
             grants.insert(grant)
         }
         let scopes = try reader.strings("scopes") ?? []
-        for (index, scope) in scopes.enumerated() where !scope.utf8.allSatisfy({ $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }) {
+        for (index, scope) in scopes.enumerated() where !ScopeRules.isValidToken(Substring(scope)) {
             throw reader.error("scopes[\(index)]", "\"\(scope)\" has characters a scope may not contain")
         }
         let defaults = try reader.strings("default_scopes") ?? []

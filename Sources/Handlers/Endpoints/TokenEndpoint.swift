@@ -67,7 +67,7 @@ public struct TokenEndpoint: Sendable {
             throw OAuthError(.invalidRequest, "the token endpoint accepts POST only", allowedMethods: "POST")
         }
         let contentType = request.header("content-type") ?? ""
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingCharacters() } ?? ""
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0.trimmingSpaces()) } ?? ""
         guard mediaType.lowercased() == "application/x-www-form-urlencoded" else {
             throw .invalidRequest("the body must be application/x-www-form-urlencoded")
         }
@@ -88,14 +88,5 @@ public struct TokenEndpoint: Sendable {
         if !issued.scopes.isEmpty { writer.member("scope", issued.scopes.joined(separator: " ")) }
         writer.endObject()
         return .tokenJSON(writer.bytes)
-    }
-}
-
-extension Substring {
-    func trimmingCharacters() -> String {
-        var result = self
-        while result.first == " " || result.first == "\t" { result = result.dropFirst() }
-        while result.last == " " || result.last == "\t" { result = result.dropLast() }
-        return String(result)
     }
 }

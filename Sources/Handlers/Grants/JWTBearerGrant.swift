@@ -17,7 +17,7 @@ struct JWTBearerGrant: Grant {
         let isIDJAG: Bool
         do {
             let jws = try TrustedAssertion.parse(assertion, domain: domain)
-            isIDJAG = TrustedAssertion.normalisedType(jws) == TokenTypeURI.idJAGHeaderType
+            isIDJAG = CompactJWS.normalisedType(jws.type) == TokenTypeURI.idJAGHeaderType
             let rule = isIDJAG
                 ? TrustedAssertion(acceptedTypes: TrustedAssertion.idJAGTypes, purpose: .grantAssertion,
                                    audiences: [domain.snapshot.issuer], requireSingleUse: true, profile: .idJAG)

@@ -2,9 +2,9 @@ import JOSE
 
 /// Scope arithmetic shared by every grant: granted = requested ∩ everything that allows it, and asking
 /// for more is `invalid_scope` rather than a silent cut.
-enum ScopeRules {
+public enum ScopeRules {
     /// RFC 6749 3.3 scope-token characters.
-    static func isValidToken(_ token: Substring) -> Bool {
+    public static func isValidToken(_ token: Substring) -> Bool {
         !token.isEmpty && token.utf8.allSatisfy { $0 == 0x21 || (0x23...0x5B).contains($0) || (0x5D...0x7E).contains($0) }
     }
 

@@ -67,18 +67,10 @@ struct TrustedAssertion {
         try await validate(try Self.parse(token, domain: domain), client: client, domain: domain, environment: environment)
     }
 
-    /// `typ` in lower case without an `application/` prefix (RFC 7515 4.1.9), nil when absent.
-    static func normalisedType(_ jws: UnverifiedJWS) -> String? {
-        jws.type.map { typ -> String in
-            let lower = typ.lowercased()
-            return lower.hasPrefix("application/") ? String(lower.dropFirst("application/".count)) : lower
-        }
-    }
-
     func validate(
         _ jws: UnverifiedJWS, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(AssertionFailure) -> ValidatedAssertion {
-        guard acceptedTypes.contains(Self.normalisedType(jws)) else {
+        guard acceptedTypes.contains(CompactJWS.normalisedType(jws.type)) else {
             throw AssertionFailure(jws.type.map { "a token of type \"\(CompactJWS.printable($0))\" is not accepted here" } ?? "the token has no \"typ\" header")
         }
         let claims = Claims(jws.claims)
