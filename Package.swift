@@ -40,11 +40,13 @@ let package = Package(
         .target(name: "Handlers", dependencies: ["JOSE"], swiftSettings: strict),
         // Environment variables and files -> validated snapshot and keys.
         .target(name: "KeyLoader", dependencies: ["JOSE", "Handlers"], swiftSettings: strict),
+        // C the Runtime needs: the global-executor hook (`baton serve` runs tasks on NIO's loops), CPU affinity.
+        .target(name: "CRuntimeSupport"),
         // Adapters: stdin event, HTTP server; they translate and route, nothing more.
         .target(
             name: "Runtime",
             dependencies: [
-                "Handlers", "JOSE",
+                "Handlers", "JOSE", "CRuntimeSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

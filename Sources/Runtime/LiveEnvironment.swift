@@ -3,8 +3,10 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CRuntimeSupport
 import Handlers
 import JOSE
+import Synchronization
 
 /// The real clock and randomness, for adapters. Tests build `HandlerEnvironment` with fixed values.
 public struct LiveEnvironment: Sendable {
@@ -20,14 +22,30 @@ public struct LiveEnvironment: Sendable {
 
     /// 128 random bits, base64url: unguessable and unique without coordination between replicas.
     @Sendable public static func randomTokenID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        for index in 0..<8 {
-            bytes[index] = UInt8(truncatingIfNeeded: high >> (index * 8))
-            bytes[8 + index] = UInt8(truncatingIfNeeded: low >> (index * 8))
+        Base64URL.encodeToString(randomBytes.take16())
+    }
+
+    private static let randomBytes = RandomBytePool()
+}
+
+/// Kernel randomness fetched 4 KiB at a time: one getrandom call per 256 token ids instead of one or
+/// two per token. Baton never forks, so no two processes can hand out the same buffered bytes.
+final class RandomBytePool: Sendable {
+    private static let capacity = 4096
+    private let state = Mutex<(bytes: [UInt8], offset: Int)>(([], capacity))
+
+    func take16() -> [UInt8] {
+        state.withLock { state in
+            if state.offset + 16 > Self.capacity {
+                var fresh = [UInt8](repeating: 0, count: Self.capacity)
+                let status = fresh.withUnsafeMutableBytes { baton_random_bytes($0.baseAddress, UInt(Self.capacity)) }
+                // getrandom fails only before the kernel's pool is seeded or on a broken seccomp filter;
+                // a token id must never be predictable, so there is no fallback.
+                precondition(status == 0, "the kernel refused random bytes (getrandom)")
+                state = (fresh, 0)
+            }
+            defer { state.offset += 16 }
+            return Array(state.bytes[state.offset..<(state.offset + 16)])
         }
-        return Base64URL.encodeToString(bytes)
     }
 }

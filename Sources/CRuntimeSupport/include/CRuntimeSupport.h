@@ -1,0 +1,19 @@
+#ifndef BATON_RUNTIME_SUPPORT_H
+#define BATON_RUNTIME_SUPPORT_H
+
+/// The Swift runtime's hook for jobs enqueued on the global concurrent executor. Swift declares no
+/// API for it, and in a binary linked with the static Swift runtime the symbol is not exported, so
+/// NIO's dlsym-based takeover finds nothing there; referencing it at link time works for both.
+typedef void (*baton_enqueue_original_t)(void *job);
+typedef void (*baton_enqueue_hook_t)(void *job, baton_enqueue_original_t original);
+
+/// Installs `hook` if no hook is set yet; returns 1 if it was installed.
+int baton_install_global_enqueue_hook(baton_enqueue_hook_t hook);
+
+/// The number of CPUs this process may run on (its affinity mask: `taskset`, cpusets), or 0 if unknown.
+int baton_allowed_cpu_count(void);
+
+/// Fills `buffer` from the kernel's CSPRNG (getrandom); returns 0 on success, -1 on failure.
+int baton_random_bytes(void *buffer, unsigned long count);
+
+#endif
