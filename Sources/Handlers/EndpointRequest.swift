@@ -9,7 +9,9 @@ public struct EndpointRequest: Sendable {
     public init(method: String, path: String, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.method = method
         self.path = path
-        self.headers = headers.map { (name: $0.name.lowercased(), value: $0.value) }
+        // Adapters usually hand over lower-case names already (HTTP/2, Hummingbird, API Gateway v2).
+        self.headers = headers.contains { ASCII.hasUppercase($0.name) }
+            ? headers.map { (name: $0.name.lowercased(), value: $0.value) } : headers
         self.body = body
     }
 

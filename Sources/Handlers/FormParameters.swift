@@ -9,25 +9,40 @@ public struct FormParameters: Sendable {
 
     public init(parsing body: [UInt8]) throws(OAuthError) {
         pairs = []
-        var seen = Set<String>()
-        for part in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+        // Names seen so far: the list itself while it is short, a set once a body carries many parameters.
+        var seenNames: Set<String>?
+        var start = body.startIndex
+        while start < body.endIndex {
+            let end = body[start...].firstIndex(of: UInt8(ascii: "&")) ?? body.endIndex
+            let part = body[start..<end]
+            start = end + 1
+            if part.isEmpty { continue }
             let name: String
             let value: String
             if let equals = part.firstIndex(of: UInt8(ascii: "=")) {
-                name = try Self.decode(part[part.startIndex..<equals])
-                value = try Self.decode(part[(equals + 1)...])
+                name = try Self.decodeComponent(part[part.startIndex..<equals])
+                value = try Self.decodeComponent(part[(equals + 1)...])
             } else {
-                name = try Self.decode(part)
+                name = try Self.decodeComponent(part)
                 value = ""
             }
             // RFC 6749 3.2: a parameter sent without a value is treated as omitted.
             guard !name.isEmpty, !value.isEmpty else { continue }
-            if !seen.insert(name).inserted, !Self.repeatable.contains(name) {
+            let repeated: Bool
+            if seenNames == nil, pairs.count < Self.linearSearchLimit {
+                repeated = pairs.contains { $0.name == name }
+            } else {
+                if seenNames == nil { seenNames = Set(pairs.map(\.name)) }
+                repeated = !seenNames!.insert(name).inserted
+            }
+            if repeated, !Self.repeatable.contains(name) {
                 throw .invalidRequest("parameter \"\(CompactJWS.printable(name))\" is repeated")
             }
             pairs.append((name, value))
         }
     }
+
+    private static let linearSearchLimit = 16
 
     /// The value of a parameter that may appear once.
     public subscript(name: String) -> String? {
@@ -41,7 +56,25 @@ public struct FormParameters: Sendable {
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
-    private static func decode(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
+    /// One form-encoded name or value: `+` is a space, `%XX` a byte, and the result must be UTF-8.
+    static func decodeComponent(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
+        // One pass decides the common case: nothing escaped and plain ASCII needs no copy and no validator.
+        let (escaped, ascii) = bytes.withUnsafeBufferPointer { buffer in
+            var escaped = false
+            var high: UInt8 = 0
+            for byte in buffer {
+                high |= byte
+                escaped = escaped || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "%")
+            }
+            return (escaped, high < 0x80)
+        }
+        if !escaped {
+            if ascii { return String(decoding: bytes, as: UTF8.self) }
+            guard let string = String(validating: bytes, as: UTF8.self) else {
+                throw .invalidRequest("the request body is not valid UTF-8")
+            }
+            return string
+        }
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count)
         var index = bytes.startIndex
@@ -63,7 +96,7 @@ public struct FormParameters: Sendable {
                 index += 1
             }
         }
-        guard let string = String(validating: output, as: UTF8.self) else {
+        guard let string = ASCII.string(validatingUTF8: output[...]) else {
             throw .invalidRequest("the request body is not valid UTF-8")
         }
         return string

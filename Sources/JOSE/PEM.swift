@@ -30,7 +30,7 @@ public enum PEM {
                 let label = String(trimmed.dropFirst(9).dropLast(5))
                 guard label == open.label else { throw KeyError("PEM block \(blocks.count + 1): BEGIN \(open.label) ends with END \(label)") }
                 let body = open.lines.joined()
-                guard let der = decodeStandardBase64(body), !der.isEmpty else {
+                guard let der = decodeStandardBase64(Array(body.utf8)), !der.isEmpty else {
                     throw KeyError("PEM block \(blocks.count + 1) (\(label)): the body is not valid base64")
                 }
                 let canonical = "-----BEGIN \(label)-----\n" + chunked(body) + "-----END \(label)-----\n"
@@ -153,8 +153,8 @@ public enum PEM {
         return result
     }
 
-    static func decodeStandardBase64(_ text: String) -> [UInt8]? {
-        var bytes = Array(text.utf8)
+    static func decodeStandardBase64(_ text: [UInt8]) -> [UInt8]? {
+        var bytes = text
         while bytes.last == UInt8(ascii: "=") { bytes.removeLast() }
         for index in bytes.indices {
             switch bytes[index] {
@@ -192,7 +192,8 @@ extension Substring {
 
 /// Standard (padded) base64, for HTTP Basic credentials and PEM bodies.
 public enum Base64Standard {
-    public static func decode(_ text: String) -> [UInt8]? { PEM.decodeStandardBase64(text) }
+    public static func decode(_ text: String) -> [UInt8]? { PEM.decodeStandardBase64(Array(text.utf8)) }
+    public static func decode(_ bytes: [UInt8]) -> [UInt8]? { PEM.decodeStandardBase64(bytes) }
     public static func encode(_ bytes: [UInt8]) -> String { PEM.encodeStandardBase64(bytes) }
 }
 

@@ -13,7 +13,7 @@ import Runtime
 ///                     [--seconds S] [--server-cpu N] [--connections N] [--cold-runs N] [--no-wrk]
 ///     baton-bench report FILE                 re-print the table of a results file
 ///     baton-bench mint --dir D --scenario ID --count N --out FILE   distinct request bodies, one per line
-///     baton-bench profile --dir D --scenario ID --count N           run one handler scenario (for callgrind/perf)
+///     baton-bench profile --dir D --scenario ID --count N [--bodies FILE]  run one handler scenario (for callgrind/perf)
 struct Arguments {
     var command: String
     var options: [String: String] = [:]
@@ -194,8 +194,14 @@ enum Main {
         let scenario = try scenario(try arguments.required("scenario"))
         let count = Int(arguments.options["count"] ?? "") ?? 1000
         let domain = try fixture.domain(scenario.tokenAlgorithm)
-        let bodies = try await scenario.bodies(fixture, domain: domain, count: scenario.spendsJTI ? count : 1, run: "p\(Clock.unixSeconds())", now: Clock.unixSeconds())
-            .map { Array($0.utf8) }
+        // Bodies minted beforehand (`mint --out FILE`) keep the signing of assertions out of the profile.
+        let bodies: [[UInt8]]
+        if let file = arguments.options["bodies"] {
+            bodies = try Files.read(file).split(separator: UInt8(ascii: "\n")).map(Array.init)
+        } else {
+            bodies = try await scenario.bodies(fixture, domain: domain, count: scenario.spendsJTI ? count : 1, run: "p\(Clock.unixSeconds())", now: Clock.unixSeconds())
+                .map { Array($0.utf8) }
+        }
         let routes = RouteTable(domain: domain)
         let live = LiveEnvironment(replayStore: MemoryReplayStore())
         let headers = scenario.headers

@@ -26,8 +26,24 @@ import Testing
         #expect(result.response.status == 200, "\(result.description)")
     }
 
+    @Test func basicSchemeIsCaseInsensitiveAndSecretsKeepAmpersands() async {
+        let encoded = Base64Standard.encode(Array("app:\(clientSecret)".utf8))
+        for header in ["basic " + encoded, "BASIC " + encoded, "Basic   " + encoded] {
+            let result = await TokenCall(domain).post(clientCredentials, headers: [("authorization", header)])
+            #expect(result.response.status == 200, "\(header.prefix(8)): \(result.description)")
+        }
+        // A raw '&' is not form syntax inside Basic credentials: it stays part of the secret.
+        let ampersand = "s3cret&with=ampersand-and-enough-length-0123"
+        var builder = TestDomainBuilder()
+        builder.updateClient("app") { $0.credential = .secret(SecretHash(secret: ampersand, salt: Array(repeating: 1, count: 16))) }
+        let raw = "Basic " + Base64Standard.encode(Array("app:\(ampersand)".utf8))
+        let result = await TokenCall(builder.build()).post(clientCredentials, headers: [("authorization", raw)])
+        #expect(result.response.status == 200, "\(result.description)")
+    }
+
     @Test func malformedBasicHeader() async {
-        for header in ["Basic !!!", "Basic " + Base64Standard.encode(Array("no-colon".utf8)), "Bearer abc", "Basic"] {
+        let badEscape = "Basic " + Base64Standard.encode(Array("app:bad%zzescape".utf8))
+        for header in ["Basic !!!", "Basic " + Base64Standard.encode(Array("no-colon".utf8)), "Bearer abc", "Basic", "Basic ", "Basicx abc", badEscape] {
             let result = await TokenCall(domain).post(clientCredentials, headers: [("authorization", header)])
             expectError(result, "invalid_client", nil, status: 401)
             #expect(result.response.header("www-authenticate") != nil)

@@ -348,3 +348,27 @@ import Testing
 extension TestDomainBuilder {
     static func build(_ builder: TestDomainBuilder) -> Domain { builder.build() }
 }
+
+@Suite("Memory replay store")
+struct MemoryReplayStoreTests {
+    @Test func fullStoreRefusesUntilEntriesExpire() async throws {
+        let store = MemoryReplayStore(maxEntries: 2)
+        func key(_ jti: String) -> ReplayKey { ReplayKey(purpose: .grantAssertion, issuer: "https://idp.example", jti: jti) }
+        #expect(try await store.claim(key("a"), expiresAt: now + 10, now: now))
+        #expect(try await store.claim(key("b"), expiresAt: now + 60, now: now))
+        // A replay is still told apart from a full store.
+        #expect(try await !store.claim(key("a"), expiresAt: now + 10, now: now))
+        await #expect(throws: ReplayStoreUnavailable.self) { try await store.claim(key("c"), expiresAt: now + 10, now: now) }
+        // Once "a" has expired, the next purge makes room.
+        #expect(try await store.claim(key("c"), expiresAt: now + 60, now: now + 11))
+        #expect(store.count == 2)
+    }
+
+    @Test func keysDifferingOnlyInHowIssuerAndJTISplitAreDistinct() async throws {
+        let store = MemoryReplayStore()
+        #expect(try await store.claim(ReplayKey(purpose: .grantAssertion, issuer: "a:b", jti: "c"), expiresAt: now + 10, now: now))
+        #expect(try await store.claim(ReplayKey(purpose: .grantAssertion, issuer: "a", jti: "b:c"), expiresAt: now + 10, now: now))
+        #expect(try await store.claim(ReplayKey(purpose: .clientAssertion, issuer: "a", jti: "b:c"), expiresAt: now + 10, now: now))
+        #expect(try await !store.claim(ReplayKey(purpose: .grantAssertion, issuer: "a", jti: "b:c"), expiresAt: now + 10, now: now))
+    }
+}

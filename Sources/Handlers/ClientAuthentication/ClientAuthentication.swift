@@ -25,14 +25,16 @@ enum ClientAuthentication {
     static func authenticate(
         _ request: TokenRequest, domain: Domain, environment: HandlerEnvironment
     ) async throws(OAuthError) -> ClientConfig {
-        let presented = credentialMethods.filter { isPresent($0, in: request) }
-        if presented.count > 1 {
-            throw .invalidRequest(
-                "the request uses more than one client authentication method (\(presented.map { $0.rawValue }.joined(separator: ", ")))"
-            )
+        var presented: ClientAuthMethod?
+        for method in credentialMethods where isPresent(method, in: request) {
+            guard presented == nil else {
+                let all = credentialMethods.filter { isPresent($0, in: request) }.map(\.rawValue).joined(separator: ", ")
+                throw .invalidRequest("the request uses more than one client authentication method (\(all))")
+            }
+            presented = method
         }
         let chosen: ClientAuthMethod
-        if let only = presented.first {
+        if let only = presented {
             chosen = only
         } else if isPresent(.none, in: request) {
             chosen = .none
@@ -61,9 +63,11 @@ enum ClientAuthentication {
     }
 
     /// Checks the client is registered for the method it used; a client has exactly one method.
-    static func requireMethod(_ method: ClientAuthMethod, for client: ClientConfig, challenge: String? = nil) throws(OAuthError) {
+    static func requireMethod(
+        _ method: ClientAuthMethod, for client: ClientConfig, challenge: @autoclosure () -> String? = nil
+    ) throws(OAuthError) {
         guard client.authMethod == method else {
-            throw .invalidClient("client \"\(client.clientID)\" is not registered for \(method.rawValue)", challenge: challenge)
+            throw .invalidClient("client \"\(client.clientID)\" is not registered for \(method.rawValue)", challenge: challenge())
         }
     }
 

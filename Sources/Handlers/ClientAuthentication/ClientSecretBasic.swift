@@ -11,33 +11,39 @@ struct ClientSecretBasic: ClientAuthenticationMethod {
     static func authenticate(
         _ request: TokenRequest, domain: Domain, environment: HandlerEnvironment
     ) async throws(OAuthError) -> ClientConfig {
-        let challenge = "Basic realm=\"\(domain.snapshot.issuer)\", charset=\"UTF-8\""
-        guard let header = request.authorization else { throw .invalidClient("missing Authorization header", challenge: challenge) }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "basic" else {
-            throw .invalidClient("the Authorization header must use the Basic scheme", challenge: challenge)
+        // Built only for an answer that needs it: most requests authenticate.
+        func failure(_ description: String) -> OAuthError {
+            .invalidClient(description, challenge: challenge(domain))
         }
-        guard let decoded = Base64Standard.decode(String(parts[1])),
-              let text = String(validating: decoded, as: UTF8.self),
-              let colon = text.firstIndex(of: ":") else {
-            throw .invalidClient("the Basic credentials are malformed", challenge: challenge)
+        guard let header = request.authorization else { throw failure("missing Authorization header") }
+        guard let encoded = credentials(in: header) else {
+            throw failure("the Authorization header must use the Basic scheme")
         }
-        guard let clientID = formDecode(text[..<colon]), let secret = formDecode(text[text.index(after: colon)...]),
+        guard let decoded = Base64Standard.decode(Array(encoded)), let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+              let clientID = try? FormParameters.decodeComponent(decoded[..<colon]),
+              let secret = try? FormParameters.decodeComponent(decoded[(colon + 1)...]),
               !clientID.isEmpty else {
-            throw .invalidClient("the Basic credentials are malformed", challenge: challenge)
+            throw failure("the Basic credentials are malformed")
         }
         let client = domain.snapshot.clients[clientID]
         guard ClientAuthentication.verifySecret(secret, of: client), let client else {
-            throw .invalidClient("client authentication failed", challenge: challenge)
+            throw failure("client authentication failed")
         }
-        try ClientAuthentication.requireMethod(method, for: client, challenge: challenge)
+        try ClientAuthentication.requireMethod(method, for: client, challenge: challenge(domain))
         return client
     }
 
-    /// RFC 6749 2.3.1 form-encodes id and secret before base64.
-    private static func formDecode(_ text: Substring) -> String? {
-        let body = Array(("x=" + text).utf8)
-        guard let form = try? FormParameters(parsing: body) else { return nil }
-        return form["x"] ?? ""
+    static func challenge(_ domain: Domain) -> String {
+        "Basic realm=\"\(domain.snapshot.issuer)\", charset=\"UTF-8\""
+    }
+
+    /// The token68 after `Basic` (scheme case-insensitive, RFC 9110 11.1), or nil for another scheme.
+    /// RFC 6749 2.3.1 form-encodes id and secret before base64; they are decoded after it.
+    private static func credentials(in header: String) -> Substring.UTF8View? {
+        var bytes = Substring(header).utf8
+        let scheme = bytes.prefix { $0 != UInt8(ascii: " ") }
+        guard ASCII.equalsIgnoringCase(scheme, "basic") else { return nil }
+        bytes = bytes.dropFirst(5).drop { $0 == UInt8(ascii: " ") }
+        return bytes.isEmpty ? nil : Substring(bytes).utf8
     }
 }

@@ -66,9 +66,9 @@ public struct TokenEndpoint: Sendable {
         guard request.method == "POST" else {
             throw OAuthError(.invalidRequest, "the token endpoint accepts POST only", allowedMethods: "POST")
         }
-        let contentType = request.header("content-type") ?? ""
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first.map { String($0.trimmingSpaces()) } ?? ""
-        guard mediaType.lowercased() == "application/x-www-form-urlencoded" else {
+        let contentType = (request.header("content-type") ?? "").utf8
+        let mediaType = Substring(contentType.prefix { $0 != UInt8(ascii: ";") }).trimmingSpaces().utf8
+        guard ASCII.equalsIgnoringCase(mediaType, "application/x-www-form-urlencoded") else {
             throw .invalidRequest("the body must be application/x-www-form-urlencoded")
         }
         guard request.body.count <= domain.snapshot.limits.maxBodyBytes else {

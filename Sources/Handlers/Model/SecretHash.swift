@@ -36,17 +36,25 @@ public struct SecretHash: Sendable {
     }
 
     static func hash(_ secret: String, salt: [UInt8]) -> [UInt8] {
+        Array(digest(of: secret, salt: salt))
+    }
+
+    private static func digest(of secret: String, salt: [UInt8]) -> SHA256.Digest {
         var hasher = SHA256()
-        hasher.update(data: salt)
-        hasher.update(data: Array(secret.utf8))
-        return Array(hasher.finalize())
+        salt.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+        var secret = secret
+        secret.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        return hasher.finalize()
     }
 
     /// Constant-time in the secret's content: both digests are compared in full.
     public func matches(_ presented: String) -> Bool {
-        let candidate = Self.hash(presented, salt: salt)
+        let candidate = Self.digest(of: presented, salt: salt)
+        guard digest.count == SHA256.byteCount else { return false }
         var difference: UInt8 = 0
-        for index in 0..<digest.count { difference |= digest[index] ^ candidate[index] }
+        candidate.withUnsafeBytes { candidate in
+            for index in 0..<digest.count { difference |= digest[index] ^ candidate[index] }
+        }
         return difference == 0
     }
 }

@@ -1,10 +1,15 @@
+import Crypto
 import Synchronization
 
 /// Single-process replay store. A mutex, not an actor: a claim is a few hash operations and an actor
 /// hop would cost more than the work.
+///
+/// Keys are kept as 128-bit digests beside their expiry: 24 bytes per entry plus the table's slack, no
+/// per-entry allocation, whatever the length of issuer and jti. A digest collision could only refuse a
+/// fresh token as a replay, never accept a replayed one, and at 2^-128 per pair it does not happen.
 public final class MemoryReplayStore: ReplayStore {
     private struct State {
-        var expiries: [ReplayKey: Int64] = [:]
+        var expiries: [KeyDigest: Int64] = [:]
         var nextPurge: Int64 = 0
     }
 
@@ -16,16 +21,18 @@ public final class MemoryReplayStore: ReplayStore {
     }
 
     public func claim(_ key: ReplayKey, expiresAt: Int64, now: Int64) async throws(ReplayStoreUnavailable) -> Bool {
+        let digest = KeyDigest(key)
         let result: Bool? = state.withLock { state in
-            // Purge at most once a second, amortised over the claims, so no background task is needed.
-            if now >= state.nextPurge || state.expiries.count >= maxEntries {
+            // Purge at most once a second, amortised over the claims, so no background task is needed;
+            // a full store is not purged on every claim either, or each refused claim would cost a scan.
+            if now >= state.nextPurge {
                 state.expiries = state.expiries.filter { $0.value > now }
                 state.nextPurge = now + 1
             }
-            if let expiry = state.expiries[key], expiry > now { return false }
+            if let expiry = state.expiries[digest], expiry > now { return false }
             // Full of unexpired entries: refusing is safer than forgetting a live one.
             if state.expiries.count >= maxEntries { return nil }
-            state.expiries[key] = expiresAt
+            state.expiries[digest] = expiresAt
             return true
         }
         guard let result else { throw ReplayStoreUnavailable("the in-memory replay store is full") }
@@ -33,4 +40,28 @@ public final class MemoryReplayStore: ReplayStore {
     }
 
     public var count: Int { state.withLock { $0.expiries.count } }
+
+    /// The first 128 bits of SHA-256 over the key's unambiguous storage form (`ReplayKey.storageKey`),
+    /// fed piece by piece rather than built as one string.
+    struct KeyDigest: Hashable {
+        var high: UInt64
+        var low: UInt64
+
+        init(_ key: ReplayKey) {
+            var hasher = SHA256()
+            func feed(_ text: String) {
+                var text = text
+                text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            }
+            feed(key.purpose.rawValue)
+            feed(":")
+            feed(String(key.issuer.utf8.count))
+            feed(":")
+            feed(key.issuer)
+            feed(":")
+            feed(key.jti)
+            let digest = hasher.finalize()
+            (high, low) = digest.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+        }
+    }
 }
