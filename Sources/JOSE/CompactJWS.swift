@@ -78,21 +78,11 @@ public enum CompactJWS {
         guard let payloadBytes = Base64URL.decode(payloadPart) else { throw JWSError("the payload is not valid base64url") }
         guard let signature = Base64URL.decode(signaturePart) else { throw JWSError("the signature is not valid base64url") }
 
-        let header: JSONObject
-        do {
-            guard let object = try JSONParser.parse(headerBytes, maxDepth: 4).objectValue else {
-                throw JWSError("the header is not a JSON object")
-            }
-            header = object
-        } catch let error as JSONParseError {
-            throw JWSError("the header is not valid JSON: \(error.message)")
-        } catch {
-            throw error as! JWSError
-        }
+        let header = try object(headerBytes, maxDepth: 4, subject: "the header is")
 
         guard let algValue = header["alg"] else { throw JWSError("the header has no \"alg\"") }
         guard let alg = algValue.stringValue else { throw JWSError("\"alg\" must be a string") }
-        if alg.lowercased() == "none" { throw JWSError("unsigned tokens (alg \"none\") are refused") }
+        if alg.utf8.count == 4, alg.lowercased() == "none" { throw JWSError("unsigned tokens (alg \"none\") are refused") }
         if header["crit"] != nil { throw JWSError("the header lists critical extensions (\"crit\") that Baton does not support") }
         if header["enc"] != nil || header["zip"] != nil { throw JWSError("encrypted or compressed tokens are not accepted") }
         if header["b64"] != nil { throw JWSError("unencoded payloads (\"b64\") are not accepted") }
@@ -108,22 +98,24 @@ public enum CompactJWS {
             type = text
         }
 
-        let claims: JSONObject
-        do {
-            guard let object = try JSONParser.parse(payloadBytes, maxDepth: 16).objectValue else {
-                throw JWSError("the claims are not a JSON object")
-            }
-            claims = object
-        } catch let error as JSONParseError {
-            throw JWSError("the claims are not valid JSON: \(error.message)")
-        } catch {
-            throw error as! JWSError
-        }
+        let claims = try object(payloadBytes, maxDepth: 16, subject: "the claims are")
 
         return UnverifiedJWS(
             header: header, claims: claims, algorithmName: alg, kid: kid, type: type,
             signingInput: Array(bytes[0..<secondDot]), signature: signature
         )
+    }
+
+    /// One JOSE part as a JSON object; typed throws all the way, so no error is boxed on the hot path.
+    private static func object(_ bytes: [UInt8], maxDepth: Int, subject: String) throws(JWSError) -> JSONObject {
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes, maxDepth: maxDepth)
+        } catch {
+            throw JWSError("\(subject) not valid JSON: \(error.message)")
+        }
+        guard let object = value.objectValue else { throw JWSError("\(subject) not a JSON object") }
+        return object
     }
 
     /// `typ` in lower case without an `application/` prefix, nil when absent: media types compare

@@ -88,7 +88,7 @@ public struct JSONParser {
                 let nameOffset = index
                 let name = try parseString()
                 // RFC 8259 compares names by code points, not by Unicode canonical equivalence.
-                for member in object.members where member.name.utf8.elementsEqual(name.utf8) {
+                for member in object.members where JSONObject.sameName(member.name, name) {
                     throw JSONParseError(message: "duplicate member \"\(name)\"", offset: nameOffset)
                 }
                 skipWhitespace()
@@ -174,12 +174,15 @@ public struct JSONParser {
         mutating func parseString() throws(JSONParseError) -> String {
             index += 1
             let start = index
-            // Fast path: no escapes. Validation of UTF-8 happens once at the end.
+            // Fast path: no escapes. Validation of UTF-8 happens once at the end, and not at all for
+            // plain ASCII, which is nearly every member name and value in a token.
+            var high: UInt8 = 0
             while index < bytes.count {
                 let byte = bytes[index]
                 if byte == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                     index += 1
+                    if high < 0x80 { return String(decoding: slice, as: UTF8.self) }
                     guard let string = String(validating: slice, as: UTF8.self) else {
                         throw JSONParseError(message: "invalid UTF-8 in string", offset: start)
                     }
@@ -187,6 +190,7 @@ public struct JSONParser {
                 }
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 { throw error("control character in string") }
+                high |= byte
                 index += 1
             }
             var scalars: [UInt8] = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))

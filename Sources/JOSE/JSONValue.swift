@@ -67,8 +67,14 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public subscript(name: String) -> JSONValue? {
-        for member in members where member.name.utf8.elementsEqual(name.utf8) { return member.value }
+        for member in members where Self.sameName(member.name, name) { return member.value }
         return nil
+    }
+
+    /// RFC 8259 compares member names by code points, not by Unicode canonical equivalence as `==` on
+    /// String does. Lengths first: most names differ there, and the byte walk is the slow part.
+    static func sameName(_ a: String, _ b: String) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
     }
 
     public var names: [String] { members.map(\.name) }

@@ -11,6 +11,13 @@ public final class MemoryReplayStore: ReplayStore {
     private struct State {
         var expiries: [KeyDigest: Int64] = [:]
         var nextPurge: Int64 = 0
+
+        /// In place: a filtered copy would hold the table twice at the moment it is largest.
+        mutating func purge(before now: Int64) {
+            var expired: [KeyDigest] = []
+            for (key, expiry) in expiries where expiry <= now { expired.append(key) }
+            for key in expired { expiries.removeValue(forKey: key) }
+        }
     }
 
     private let state = Mutex(State())
@@ -26,7 +33,7 @@ public final class MemoryReplayStore: ReplayStore {
             // Purge at most once a second, amortised over the claims, so no background task is needed;
             // a full store is not purged on every claim either, or each refused claim would cost a scan.
             if now >= state.nextPurge {
-                state.expiries = state.expiries.filter { $0.value > now }
+                state.purge(before: now)
                 state.nextPurge = now + 1
             }
             if let expiry = state.expiries[digest], expiry > now { return false }
