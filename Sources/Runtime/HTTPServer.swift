@@ -67,10 +67,25 @@ public struct HTTPServer: Sendable {
             return Self.translate(await routes.respond(to: endpointRequest, in: environment.make()))
         }
 
+        static let pragma = HTTPField.Name("Pragma")!
+
+        /// The names handlers use, without parsing and validating them again on every response.
+        static func knownName(_ name: String) -> HTTPField.Name? {
+            switch name {
+            case "Content-Type": .contentType
+            case "Cache-Control": .cacheControl
+            case "Pragma": pragma
+            case "WWW-Authenticate": .wwwAuthenticate
+            case "Allow": .allow
+            default: nil
+            }
+        }
+
         static func translate(_ response: EndpointResponse, status: Int? = nil) -> Response {
             var fields = HTTPFields()
+            fields.reserveCapacity(response.headers.count)
             for (name, value) in response.headers {
-                if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+                if let fieldName = knownName(name) ?? HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
             }
             return Response(
                 status: .init(code: status ?? response.status), headers: fields,
