@@ -77,7 +77,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            // `-static-stdlib` exports the symbols of every module linked into the program (about 40,000);
+            // nothing looks them up, and each cold start pays for them: the Swift runtime's start-up dladdr
+            // walks the whole table, and its pages count towards the resident set.
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
         ),
         // Benchmarks (bench/run): crypto ceiling, handlers in process, HTTP load generator, cold start.
         .executableTarget(

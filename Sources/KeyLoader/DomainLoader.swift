@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Handlers
 import JOSE
 
@@ -71,8 +66,7 @@ public enum DomainLoader {
     }
 
     static func readText(_ path: String) throws -> String {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard let text = String(data: data, encoding: .utf8) else { throw ConfigurationError("\(path) is not UTF-8") }
+        guard let text = try LocalFile.text(atPath: path) else { throw ConfigurationError("\(path) is not UTF-8") }
         return text
     }
 }

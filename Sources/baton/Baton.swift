@@ -1,4 +1,5 @@
 import ArgumentParser
+import Runtime
 
 @main
 struct Baton: AsyncParsableCommand {
@@ -11,9 +12,12 @@ struct Baton: AsyncParsableCommand {
     )
 
     /// A Lambda custom runtime starts the file named `bootstrap` without arguments: the same binary under
-    /// that name is `baton lambda`. Everything else goes to ArgumentParser as usual.
+    /// that name is `baton lambda`. A plain `baton invoke` bypasses ArgumentParser and the async main's
+    /// threads (see `Invocation(plainArguments:)`). Everything else goes to ArgumentParser as usual.
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        if let invocation = Invocation(plainArguments: arguments) { invocation.runOnMainThreadAndExit() }
+        if arguments.first == "serve" { HTTPServer.runTasksOnEventLoops() }
         let name = CommandLine.arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
         await main(arguments.isEmpty && name == "bootstrap" ? ["lambda"] : arguments)
     }

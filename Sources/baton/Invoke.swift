@@ -15,12 +15,23 @@ struct Invoke: AsyncParsableCommand {
     var event: String = "-"
 
     func run() async throws {
+        try await Invocation(domain: domainOptions.source, event: event).run()
+    }
+}
+
+/// One `baton invoke`, whether ArgumentParser or `Invocation(plainArguments:)` read its arguments.
+struct Invocation {
+    var domain: DomainSource
+    /// A file path, or - for standard input.
+    var event: String
+
+    func run() async throws {
         try await runReportingFatal {
-            let domain = try domainOptions.loadDomain()
-            let routes = RouteTable(domain: domain, only: try domainOptions.endpointFunction())
+            let loaded = try domain.loadDomain()
+            let routes = RouteTable(domain: loaded, only: try domain.endpointFunction())
             let bytes = event == "-" ? StandardStreams.readAll() : try readFileBytes(event)
             // Opened only if the event needs it (a token request with a jti), closed before exiting.
-            let store = try await ReplayStoreSetup.make(for: domain, adapter: .invoke)
+            let store = try await ReplayStoreSetup.make(for: loaded, adapter: .invoke, environment: domain.environment)
             let output: [UInt8]
             do {
                 output = try await InvokeAdapter.invoke(eventBytes: bytes, routes: routes, environment: LiveEnvironment(replayStore: store).make())

@@ -1,19 +1,15 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Handlers
 import KeyLoader
 import ReplayStores
 
 /// Builds the configured replay store for an adapter (see docs/replay-store.md).
 enum ReplayStoreSetup {
-    static func make(for domain: Domain, adapter: ReplayStoreFactory.Adapter) async throws -> any ReplayStore {
+    static func make(
+        for domain: Domain, adapter: ReplayStoreFactory.Adapter, environment: [String: String] = ProcessEnvironment.variables()
+    ) async throws -> any ReplayStore {
         do {
             return try await ReplayStoreFactory.make(
-                domain.snapshot.replayStore, adapter: adapter, issuer: domain.snapshot.issuer,
-                environment: ProcessInfo.processInfo.environment
+                domain.snapshot.replayStore, adapter: adapter, issuer: domain.snapshot.issuer, environment: environment
             )
         } catch {
             throw Fatal(error.description)

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -23,16 +18,29 @@ struct DomainOptions: ParsableArguments {
     @Option(name: .long, help: "Serve only this endpoint: token, jwks or discovery (default: $BATON_FUNCTION, else all).")
     var function: String?
 
+    var source: DomainSource { DomainSource(config: config, function: function) }
+
+    func loadDomain() throws -> Domain { try source.loadDomain() }
+
+    func endpointFunction() throws -> EndpointFunction? { try source.endpointFunction() }
+}
+
+/// `--config` and `--function` as plain values, for the commands and for `invoke`'s own argument reading.
+struct DomainSource {
+    var config: String?
+    var function: String?
+    var environment: [String: String] = ProcessEnvironment.variables()
+
     func loadDomain() throws -> Domain {
         do {
-            return try DomainLoader.load(configPath: config, environment: ProcessInfo.processInfo.environment)
+            return try DomainLoader.load(configPath: config, environment: environment)
         } catch {
             throw Fatal(error.description)
         }
     }
 
     func endpointFunction() throws -> EndpointFunction? {
-        guard let name = function ?? ProcessInfo.processInfo.environment["BATON_FUNCTION"], !name.isEmpty else { return nil }
+        guard let name = function ?? environment["BATON_FUNCTION"], !name.isEmpty else { return nil }
         guard let function = EndpointFunction(rawValue: name) else {
             throw Fatal("BATON_FUNCTION/--function: unknown function \"\(name)\" (token, jwks, discovery)")
         }
@@ -86,7 +94,7 @@ func runReportingFatal(_ body: () async throws -> Void) async throws {
 
 func readFileBytes(_ path: String) throws -> [UInt8] {
     do {
-        return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        return try LocalFile.bytes(atPath: path)
     } catch {
         throw Fatal("cannot read \(path)")
     }
