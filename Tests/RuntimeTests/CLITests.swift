@@ -289,6 +289,35 @@ struct CLITests {
         #expect(try InvokeResponse(viaFlag.stdout).statusCode == 404)
     }
 
+    @Test("invoke's own argument reading accepts what ArgumentParser accepts and leaves the rest to it")
+    func invokeArgumentForms() async throws {
+        let forms: [[String]] = [
+            ["invoke", "--config", Self.configB, "events/jwks.json"],
+            ["invoke", "--config=\(Self.configB)", "events/jwks.json"],
+            ["invoke", "events/jwks.json", "--config", Self.configB],
+            ["invoke", "--config", Self.configB, "--function=jwks", "events/jwks.json"],
+        ]
+        for arguments in forms {
+            let result = try await baton(arguments)
+            #expect(result.status == 0, "\(arguments)")
+            #expect(try InvokeResponse(result.stdout).statusCode == 200, "\(arguments)")
+        }
+        // Left to ArgumentParser: its usage errors and help, exactly as before.
+        let missingValue = try await baton(["invoke", "events/jwks.json", "--config"])
+        #expect(missingValue.status != 0)
+        #expect(missingValue.stderr.contains("--config"))
+        let repeated = try await baton(["invoke", "--config", Self.configB, "--config", Self.configA, "events/jwks.json"])
+        let lastWins = try InvokeResponse(repeated.stdout)
+        #expect(lastWins.statusCode == 200)
+        #expect(!lastWins.body.contains("domain-b-2026-11"), "ArgumentParser keeps the last --config (domain A)")
+        let unknown = try await baton(["invoke", "--verbose", "events/jwks.json"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("--verbose"))
+        let help = try await baton(["invoke", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdoutText.contains("USAGE"))
+    }
+
     @Test("check validates BATON_FUNCTION as start-up does (it says ok for a value serve and invoke refuse)")
     func checkValidatesFunction() async throws {
         let result = try await baton(["check", "--config", Self.configB], environment: ["BATON_FUNCTION": "bogus"])
