@@ -6,7 +6,7 @@ enum ASCII {
     }
 
     /// Whether `bytes` equal `lowercase` (given in lower case) ignoring the case of ASCII letters.
-    static func equalsIgnoringCase(_ bytes: Substring.UTF8View, _ lowercase: StaticString) -> Bool {
+    static func equalsIgnoringCase(_ bytes: some Collection<UInt8>, _ lowercase: StaticString) -> Bool {
         guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
         var expected = lowercase.utf8Start
         for byte in bytes {

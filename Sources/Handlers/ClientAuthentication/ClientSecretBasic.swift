@@ -19,7 +19,7 @@ struct ClientSecretBasic: ClientAuthenticationMethod {
         guard let encoded = credentials(in: header) else {
             throw failure("the Authorization header must use the Basic scheme")
         }
-        guard let decoded = Base64Standard.decode(Array(encoded)), let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+        guard let decoded = Base64Standard.decode(encoded), let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
               let clientID = try? FormParameters.decodeComponent(decoded[..<colon]),
               let secret = try? FormParameters.decodeComponent(decoded[(colon + 1)...]),
               !clientID.isEmpty else {
@@ -39,11 +39,13 @@ struct ClientSecretBasic: ClientAuthenticationMethod {
 
     /// The token68 after `Basic` (scheme case-insensitive, RFC 9110 11.1), or nil for another scheme.
     /// RFC 6749 2.3.1 form-encodes id and secret before base64; they are decoded after it.
-    private static func credentials(in header: String) -> Substring.UTF8View? {
-        var bytes = Substring(header).utf8
-        let scheme = bytes.prefix { $0 != UInt8(ascii: " ") }
-        guard ASCII.equalsIgnoringCase(scheme, "basic") else { return nil }
-        bytes = bytes.dropFirst(5).drop { $0 == UInt8(ascii: " ") }
-        return bytes.isEmpty ? nil : Substring(bytes).utf8
+    private static func credentials(in header: String) -> [UInt8]? {
+        var header = header
+        return header.withUTF8 { bytes -> [UInt8]? in
+            let schemeEnd = bytes.firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
+            guard ASCII.equalsIgnoringCase(bytes[..<schemeEnd], "basic") else { return nil }
+            let start = bytes[schemeEnd...].firstIndex { $0 != UInt8(ascii: " ") } ?? bytes.endIndex
+            return start == bytes.endIndex ? nil : Array(bytes[start...])
+        }
     }
 }
