@@ -38,8 +38,11 @@ public enum LocalFile {
         }
     }
 
-    /// The file as UTF-8 text; nil when it is not valid UTF-8.
+    /// The file as UTF-8 text without a leading byte-order mark (editors on Windows write one); nil when
+    /// it is not valid UTF-8.
     public static func text(atPath path: String) throws(ReadError) -> String? {
-        String(validating: try bytes(atPath: path), as: UTF8.self)
+        let bytes = try bytes(atPath: path)
+        let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+        return String(validating: bytes.starts(with: byteOrderMark) ? bytes.dropFirst(3) : bytes[...], as: UTF8.self)
     }
 }

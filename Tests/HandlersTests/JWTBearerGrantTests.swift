@@ -364,6 +364,23 @@ struct MemoryReplayStoreTests {
         #expect(store.count == 2)
     }
 
+    @Test func fullStoreStillReplacesAnExpiredEntryOfTheSameKey() async throws {
+        let store = MemoryReplayStore(maxEntries: 1)
+        let key = ReplayKey(purpose: .grantAssertion, issuer: "https://idp.example", jti: "same")
+        #expect(try await store.claim(key, expiresAt: now + 10, now: now))
+        // Within the purge interval, the entry has expired: the same key may be claimed again.
+        #expect(try await store.claim(key, expiresAt: now + 20, now: now + 10))
+    }
+
+    @Test func clockSteppedBackDoesNotBlockPurging() async throws {
+        let store = MemoryReplayStore(maxEntries: 1)
+        func key(_ jti: String) -> ReplayKey { ReplayKey(purpose: .grantAssertion, issuer: "https://idp.example", jti: jti) }
+        // Claimed while the clock ran an hour fast (the purge then scheduled the next one an hour ahead).
+        #expect(try await store.claim(key("a"), expiresAt: now + 5, now: now + 3600))
+        // The clock is corrected; "a" has expired by it, so purging must make room now, not in an hour.
+        #expect(try await store.claim(key("b"), expiresAt: now + 60, now: now + 10))
+    }
+
     @Test func keysDifferingOnlyInHowIssuerAndJTISplitAreDistinct() async throws {
         let store = MemoryReplayStore()
         #expect(try await store.claim(ReplayKey(purpose: .grantAssertion, issuer: "a:b", jti: "c"), expiresAt: now + 10, now: now))

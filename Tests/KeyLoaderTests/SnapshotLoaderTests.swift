@@ -120,6 +120,22 @@ struct SnapshotLoaderTests {
         }
     }
 
+    @Test("a configuration saved with a UTF-8 byte-order mark loads like one without")
+    func byteOrderMark() throws {
+        let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples")
+        let original = try Data(contentsOf: examples.appendingPathComponent("domain-a.json"))
+        let directory = try TemporaryDirectory()
+        let copy = directory.path("domain-a.json")
+        try (Data([0xEF, 0xBB, 0xBF]) + original).write(to: URL(fileURLWithPath: copy))
+        for file in try FileManager.default.contentsOfDirectory(atPath: examples.appendingPathComponent("keys").path) {
+            try FileManager.default.createDirectory(atPath: directory.path("keys"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: examples.appendingPathComponent("keys/" + file).path, toPath: directory.path("keys/" + file))
+        }
+        let domain = try DomainLoader.load(configPath: copy, environment: [:])
+        #expect(domain.snapshot.issuer == "https://a.baton.example")
+    }
+
     // MARK: Unknown fields
 
     @Test("an unknown field anywhere is refused with its path first", arguments: [

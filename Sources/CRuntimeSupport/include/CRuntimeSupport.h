@@ -4,6 +4,11 @@
 /// The Swift runtime's hook for jobs enqueued on the global concurrent executor. Swift declares no
 /// API for it, and in a binary linked with the static Swift runtime the symbol is not exported, so
 /// NIO's dlsym-based takeover finds nothing there; referencing it at link time works for both.
+///
+/// The runtime calls the hook with the Swift calling convention; for two pointer arguments it passes
+/// them in the same registers as C on x86_64 and arm64 (NIO's takeover relies on the same). Only the
+/// immediate-enqueue hook is installed: jobs woken by a timer (`Task.sleep`) still start on the
+/// concurrency pool, which is rare on Baton's request path.
 typedef void (*baton_enqueue_original_t)(void *job);
 typedef void (*baton_enqueue_hook_t)(void *job, baton_enqueue_original_t original);
 

@@ -32,13 +32,16 @@ public final class MemoryReplayStore: ReplayStore {
         let result: Bool? = state.withLock { state in
             // Purge at most once a second, amortised over the claims, so no background task is needed;
             // a full store is not purged on every claim either, or each refused claim would cost a scan.
-            if now >= state.nextPurge {
+            // A clock stepped backwards counts as due, or a store filled meanwhile would stay full.
+            if now >= state.nextPurge || state.nextPurge > now + 1 {
                 state.purge(before: now)
                 state.nextPurge = now + 1
             }
-            if let expiry = state.expiries[digest], expiry > now { return false }
-            // Full of unexpired entries: refusing is safer than forgetting a live one.
-            if state.expiries.count >= maxEntries { return nil }
+            let previous = state.expiries[digest]
+            if let previous, previous > now { return false }
+            // Full of unexpired entries: refusing is safer than forgetting a live one. An expired entry
+            // for this very key is replaced, which does not grow the table.
+            if previous == nil, state.expiries.count >= maxEntries { return nil }
             state.expiries[digest] = expiresAt
             return true
         }
