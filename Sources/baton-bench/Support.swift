@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import JOSE
+import KeyLoader
 
 /// A benchmark failure: one line on stderr, exit status 1.
 struct BenchError: Error, CustomStringConvertible {
@@ -88,16 +89,11 @@ extension JSONValue {
 
 enum Files {
     static func read(_ path: String) throws -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw BenchError("cannot read \(path)") }
-        defer { fclose(file) }
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count <= 0 { break }
-            result.append(contentsOf: buffer[0..<count])
+        do {
+            return try LocalFile.bytes(atPath: path)
+        } catch {
+            throw BenchError("cannot read \(path): \(error)")
         }
-        return result
     }
 
     static func readText(_ path: String) throws -> String { String(decoding: try read(path), as: UTF8.self) }

@@ -69,18 +69,6 @@ enum Main {
         }
     }
 
-    static func environment() -> [String: String] {
-        var result: [String: String] = [:]
-        var index = 0
-        while let entry = environ[index] {
-            let text = String(cString: entry)
-            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
-            index += 1
-        }
-        return result
-    }
-
     static func run(_ arguments: Arguments) async throws -> Int32 {
         let quick = arguments.flags.contains("quick")
         let out = try arguments.required("out")
@@ -88,7 +76,7 @@ enum Main {
         let all = ["crypto", "handler", "http", "cold", "stores"]
         let sections = Set(arguments.options["sections"].map { $0.split(separator: ",").map(String.init) } ?? all)
         let seconds = Double(arguments.options["seconds"] ?? "") ?? (quick ? 1 : 5)
-        let environment = environment()
+        let environment = ProcessEnvironment.variables()
         Files.makeDirectory(work)
         let fixture = try Fixture.create(in: work + "/fixture")
         var members: [(String, JSON?)] = [("meta", meta(quick: quick, arguments: arguments))]

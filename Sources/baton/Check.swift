@@ -11,8 +11,9 @@ struct Check: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFatal {
-            let domain = try domainOptions.loadDomain()
-            let function = try domainOptions.endpointFunction()
+            let source = domainOptions.source
+            let domain = try source.loadDomain()
+            let function = try source.endpointFunction()
             let snapshot = domain.snapshot
             StandardStreams.print("ok: \(snapshot.issuer)")
             StandardStreams.print("  signing: \(domain.signer.algorithm.rawValue) kid \(domain.signer.kid); \(domain.keys.published.count) key(s) published")

@@ -55,7 +55,7 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReportingFatal {
-                let domain = try domainOptions.loadDomain()
+                let domain = try domainOptions.source.loadDomain()
                 StandardStreams.write(domain.keys.jwksDocument() + [0x0A])
             }
         }

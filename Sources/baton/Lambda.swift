@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import ArgumentParser
 import Handlers
 import ReplayStores
@@ -28,21 +23,20 @@ struct Lambda: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFatal {
-            let environment = ProcessInfo.processInfo.environment
-            guard let api = environment[LambdaRuntimeLoop.apiVariable], !api.isEmpty else {
+            let source = domainOptions.source
+            guard let api = source.environment[LambdaRuntimeLoop.apiVariable], !api.isEmpty else {
                 throw Fatal("\(LambdaRuntimeLoop.apiVariable) is not set: `baton lambda` runs inside AWS Lambda (or `sam local`)")
             }
             let endpoint: LambdaRuntimeLoop.Endpoint
             do { endpoint = try LambdaRuntimeLoop.Endpoint(parsing: api) } catch { throw Fatal("\(error)") }
             let loop = LambdaRuntimeLoop(endpoint: endpoint, log: { StandardStreams.error($0) })
-            let domainOptions = self.domainOptions
             do {
                 try await loop.run(maxInvocations: maxInvocations) {
-                    let domain = try domainOptions.loadDomain()
-                    let routes = RouteTable(domain: domain, only: try domainOptions.endpointFunction())
+                    let domain = try source.loadDomain()
+                    let routes = RouteTable(domain: domain, only: try source.endpointFunction())
                     // An execution environment lives for many invocations, like `baton serve`: the store
                     // is built once. Memory protects one environment only; see docs/deploy.md.
-                    let store = try await ReplayStoreSetup.make(for: domain, adapter: .serve)
+                    let store = try await ReplayStoreSetup.make(for: domain, adapter: .serve, environment: source.environment)
                     try await ReplayStoreSetup.prepareForServe(store)
                     if store is MemoryReplayStore {
                         StandardStreams.error(

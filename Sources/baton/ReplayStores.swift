@@ -5,7 +5,7 @@ import ReplayStores
 /// Builds the configured replay store for an adapter (see docs/replay-store.md).
 enum ReplayStoreSetup {
     static func make(
-        for domain: Domain, adapter: ReplayStoreFactory.Adapter, environment: [String: String] = ProcessEnvironment.variables()
+        for domain: Domain, adapter: ReplayStoreFactory.Adapter, environment: [String: String]
     ) async throws -> any ReplayStore {
         do {
             return try await ReplayStoreFactory.make(

@@ -1,8 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import ArgumentParser
 import Handlers
 import ReplayStores
@@ -25,9 +20,10 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await runReportingFatal {
-            let domain = try domainOptions.loadDomain()
-            let routes = RouteTable(domain: domain, only: try domainOptions.endpointFunction())
-            let environment = ProcessInfo.processInfo.environment
+            let source = domainOptions.source
+            let domain = try source.loadDomain()
+            let routes = RouteTable(domain: domain, only: try source.endpointFunction())
+            let environment = source.environment
             let chosenPort: Int
             if let port {
                 guard (0...65535).contains(port) else { throw Fatal("--port: \"\(port)\" is not a port number") }
@@ -38,7 +34,7 @@ struct Serve: AsyncParsableCommand {
             } else {
                 chosenPort = 8080
             }
-            let store = try await ReplayStoreSetup.make(for: domain, adapter: .serve)
+            let store = try await ReplayStoreSetup.make(for: domain, adapter: .serve, environment: environment)
             let server = HTTPServer(
                 host: host, port: chosenPort, routes: routes, environment: LiveEnvironment(replayStore: store),
                 maxBodyBytes: domain.snapshot.limits.maxBodyBytes, enableBenchEcho: benchEcho

@@ -18,11 +18,8 @@ struct DomainOptions: ParsableArguments {
     @Option(name: .long, help: "Serve only this endpoint: token, jwks or discovery (default: $BATON_FUNCTION, else all).")
     var function: String?
 
+    /// Reads the process environment: take it once per command.
     var source: DomainSource { DomainSource(config: config, function: function) }
-
-    func loadDomain() throws -> Domain { try source.loadDomain() }
-
-    func endpointFunction() throws -> EndpointFunction? { try source.endpointFunction() }
 }
 
 /// `--config` and `--function` as plain values, for the commands and for `invoke`'s own argument reading.

@@ -9,8 +9,8 @@ import Darwin
 /// The process environment as `ProcessInfo.processInfo.environment` gives it (a later duplicate name
 /// wins), read straight from `environ`: Foundation's `ProcessInfo` brings its own set-up into a cold
 /// `baton invoke`, a quarter of a megabyte of resident pages for what is a short loop.
-enum ProcessEnvironment {
-    static func variables() -> [String: String] {
+public enum ProcessEnvironment {
+    public static func variables() -> [String: String] {
         var variables: [String: String] = [:]
         var entry = environ
         while let pointer = entry.pointee {
