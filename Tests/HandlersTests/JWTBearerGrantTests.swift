@@ -381,6 +381,11 @@ struct MemoryReplayStoreTests {
         #expect(try await store.claim(key("b"), expiresAt: now + 60, now: now + 10))
     }
 
+    @Test func storageKeyFormatIsStable() {
+        // SQL stores persist this text; a change would let a jti spent before an upgrade be spent again.
+        #expect(ReplayKey(purpose: .grantAssertion, issuer: "https://idp.example", jti: "j-1").storageKey == "grant:19:https://idp.example:j-1")
+    }
+
     @Test func keysDifferingOnlyInHowIssuerAndJTISplitAreDistinct() async throws {
         let store = MemoryReplayStore()
         #expect(try await store.claim(ReplayKey(purpose: .grantAssertion, issuer: "a:b", jti: "c"), expiresAt: now + 10, now: now))

@@ -59,17 +59,10 @@ public final class MemoryReplayStore: ReplayStore {
 
         init(_ key: ReplayKey) {
             var hasher = SHA256()
-            func feed(_ text: String) {
-                var text = text
-                text.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            key.forEachStoragePiece { piece in
+                var piece = piece
+                piece.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
             }
-            feed(key.purpose.rawValue)
-            feed(":")
-            feed(String(key.issuer.utf8.count))
-            feed(":")
-            feed(key.issuer)
-            feed(":")
-            feed(key.jti)
             let digest = hasher.finalize()
             (high, low) = digest.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
         }
