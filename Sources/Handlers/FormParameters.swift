@@ -9,6 +9,7 @@ public struct FormParameters: Sendable {
 
     public init(parsing body: [UInt8]) throws(OAuthError) {
         pairs = []
+        pairs.reserveCapacity(8)
         // Names seen so far: the list itself while it is short, a set once a body carries many parameters.
         var seenNames: Set<String>?
         var start = body.startIndex
@@ -59,17 +60,15 @@ public struct FormParameters: Sendable {
     /// One form-encoded name or value: `+` is a space, `%XX` a byte, and the result must be UTF-8.
     static func decodeComponent(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
         // One pass decides the common case: nothing escaped and plain ASCII needs no copy and no validator.
-        let (escaped, ascii) = bytes.withUnsafeBufferPointer { buffer in
-            var escaped = false
-            var high: UInt8 = 0
-            for byte in buffer {
-                high |= byte
-                escaped = escaped || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "%")
+        let classes = bytes.withUnsafeBufferPointer { buffer in
+            byteClasses.withUnsafeBufferPointer { table in
+                var classes: UInt8 = 0
+                for byte in buffer { classes |= table[Int(byte)] }
+                return classes
             }
-            return (escaped, high < 0x80)
         }
-        if !escaped {
-            if ascii { return String(decoding: bytes, as: UTF8.self) }
+        if classes & escapedClass == 0 {
+            if classes & nonASCIIClass == 0 { return String(decoding: bytes, as: UTF8.self) }
             guard let string = String(validating: bytes, as: UTF8.self) else {
                 throw .invalidRequest("the request body is not valid UTF-8")
             }
@@ -100,6 +99,15 @@ public struct FormParameters: Sendable {
             throw .invalidRequest("the request body is not valid UTF-8")
         }
         return string
+    }
+
+    private static let escapedClass: UInt8 = 1
+    private static let nonASCIIClass: UInt8 = 2
+    /// Per byte: whether it needs decoding (`+`, `%`) or UTF-8 validation (non-ASCII). A table lookup
+    /// per byte, no branches: assertions and subject tokens are hundreds of bytes long.
+    private static let byteClasses: [UInt8] = (0...255).map { byte in
+        if byte == Int(UInt8(ascii: "+")) || byte == Int(UInt8(ascii: "%")) { return escapedClass }
+        return byte >= 0x80 ? nonASCIIClass : 0
     }
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {

@@ -11,6 +11,8 @@ public enum Base64URL {
 
     public static func encodedLength(_ count: Int) -> Int { (count * 4 + 2) / 3 }
 
+    public static func isAlphabet(_ byte: UInt8) -> Bool { decodeTable[Int(byte)] != 0xFF }
+
     /// Appends the encoding of `bytes` to `output`.
     public static func encode<Bytes: Collection>(_ bytes: Bytes, into output: inout [UInt8]) where Bytes.Element == UInt8 {
         if bytes.withContiguousStorageIfAvailable({ encode(contiguous: $0, into: &output) }) != nil { return }
@@ -21,41 +23,50 @@ public enum Base64URL {
         input.withUnsafeBufferPointer { encode(contiguous: $0, into: &output) }
     }
 
-    /// Three bytes to four characters at a time, straight into the output's storage.
+    /// Appends in place: the output grows once, then is written through its storage.
     private static func encode(contiguous input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         let start = output.count
         let length = encodedLength(input.count)
         guard length > 0 else { return }
         output.append(contentsOf: repeatElement(0, count: length))
         output.withUnsafeMutableBufferPointer { out in
-            alphabet.withUnsafeBufferPointer { table in
-                var i = 0
-                var o = start
-                let whole = input.count - input.count % 3
-                while i < whole {
-                    let b0 = input[i], b1 = input[i + 1], b2 = input[i + 2]
-                    out[o] = table[Int(b0 >> 2)]
-                    out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
-                    out[o + 2] = table[Int((b1 & 0x0F) << 2 | b2 >> 6)]
-                    out[o + 3] = table[Int(b2 & 0x3F)]
-                    i += 3
-                    o += 4
-                }
-                switch input.count - whole {
-                case 1:
-                    let b0 = input[i]
-                    out[o] = table[Int(b0 >> 2)]
-                    out[o + 1] = table[Int((b0 & 0x03) << 4)]
-                case 2:
-                    let b0 = input[i], b1 = input[i + 1]
-                    out[o] = table[Int(b0 >> 2)]
-                    out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
-                    out[o + 2] = table[Int((b1 & 0x0F) << 2)]
-                default:
-                    break
-                }
+            _ = encode(contiguous: input, into: UnsafeMutableBufferPointer(rebasing: out[start...]))
+        }
+    }
+
+    /// Three bytes to four characters at a time; returns the number of characters written
+    /// (`encodedLength(input.count)`, which `out` must have room for).
+    private static func encode(contiguous input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let length = encodedLength(input.count)
+        precondition(out.count >= length, "Base64URL: output buffer too small")
+        alphabet.withUnsafeBufferPointer { table in
+            var i = 0
+            var o = 0
+            let whole = input.count - input.count % 3
+            while i < whole {
+                let b0 = input[i], b1 = input[i + 1], b2 = input[i + 2]
+                out[o] = table[Int(b0 >> 2)]
+                out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                out[o + 2] = table[Int((b1 & 0x0F) << 2 | b2 >> 6)]
+                out[o + 3] = table[Int(b2 & 0x3F)]
+                i += 3
+                o += 4
+            }
+            switch input.count - whole {
+            case 1:
+                let b0 = input[i]
+                out[o] = table[Int(b0 >> 2)]
+                out[o + 1] = table[Int((b0 & 0x03) << 4)]
+            case 2:
+                let b0 = input[i], b1 = input[i + 1]
+                out[o] = table[Int(b0 >> 2)]
+                out[o + 1] = table[Int((b0 & 0x03) << 4 | b1 >> 4)]
+                out[o + 2] = table[Int((b1 & 0x0F) << 2)]
+            default:
+                break
             }
         }
+        return length
     }
 
     public static func encode<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
@@ -65,7 +76,15 @@ public enum Base64URL {
     }
 
     public static func encodeToString<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        String(decoding: encode(bytes), as: UTF8.self)
+        if let string = bytes.withContiguousStorageIfAvailable({ encodeToString(contiguous: $0) }) { return string }
+        return Array(bytes).withUnsafeBufferPointer { encodeToString(contiguous: $0) }
+    }
+
+    /// Written straight into the string's own storage: one allocation per token id, not two.
+    private static func encodeToString(contiguous input: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: encodedLength(input.count)) { out in
+            encode(contiguous: input, into: out)
+        }
     }
 
     /// Strict decoding: no padding, no whitespace, only the url-safe alphabet, and the unused low bits of
@@ -75,9 +94,13 @@ public enum Base64URL {
         return Array(input).withUnsafeBufferPointer { decode(contiguous: $0) }
     }
 
+    private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        decodeTable.withUnsafeBufferPointer { decode(contiguous: input, table: $0) }
+    }
+
     /// Four characters to three bytes at a time. Table entries of valid characters are below 64, so one
     /// test of the high bits of all four catches any character outside the alphabet.
-    private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    static func decode(contiguous input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         let count = input.count
         let rest = count % 4
         if rest == 1 { return nil }
@@ -85,7 +108,7 @@ public enum Base64URL {
         let length = groups * 3 + (rest == 0 ? 0 : rest - 1)
         var valid = true
         let result = [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
-            decodeTable.withUnsafeBufferPointer { table in
+            do {
                 var i = 0
                 var o = 0
                 for _ in 0..<groups {

@@ -74,7 +74,16 @@ public struct JSONObject: Sendable, Equatable {
     /// RFC 8259 compares member names by code points, not by Unicode canonical equivalence as `==` on
     /// String does. Lengths first: most names differ there, and the byte walk is the slow part.
     static func sameName(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8)
+        guard a.utf8.count == b.utf8.count else { return false }
+        // Native strings hand out their UTF-8 directly; the generic view walk is several times slower.
+        let compared = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in
+                for index in 0..<x.count where x[index] != y[index] { return false }
+                return true
+            }
+        }
+        if let compared, let result = compared { return result }
+        return a.utf8.elementsEqual(b.utf8)
     }
 
     public var names: [String] { members.map(\.name) }

@@ -128,6 +128,17 @@ public struct JSONWriter {
         endArray()
     }
 
+    /// A compact JWS this process signed, as a string member. Its bytes are base64url and dots, which
+    /// JSON never escapes, so they are copied without the scan `string(_:)` makes.
+    public mutating func member(_ name: String, compactJWS token: [UInt8]) {
+        assert(token.allSatisfy { $0 == UInt8(ascii: ".") || Base64URL.isAlphabet($0) }, "not a compact JWS")
+        key(name)
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: token)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
     private mutating func separate() {
         guard depth > 0 else { return }
         if needsComma {

@@ -1,5 +1,10 @@
 import Crypto
 import _CryptoExtras
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Public key material of one supported type.
 public enum PublicKeyMaterial: @unchecked Sendable {
@@ -67,17 +72,22 @@ public enum PrivateKeyMaterial: @unchecked Sendable {
 
     /// Signs with the configured algorithm; ECDSA signatures come out as the fixed-size R || S JWS wants.
     public func signature(for input: [UInt8], algorithm: JWSAlgorithm) throws -> [UInt8] {
+        Array(try signatureBytes(for: input, algorithm: algorithm))
+    }
+
+    /// The signature in the buffer swift-crypto returns it in.
+    func signatureBytes(for input: [UInt8], algorithm: JWSAlgorithm) throws -> Data {
         switch (self, algorithm) {
         case (.rsa(let key), .rs256):
-            return Array(try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation)
+            return try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation
         case (.rsa(let key), .ps256):
-            return Array(try key.signature(for: input, padding: .PSS).rawRepresentation)
+            return try key.signature(for: input, padding: .PSS).rawRepresentation
         case (.p256(let key), .es256):
-            return Array(try key.signature(for: input).rawRepresentation)
+            return try key.signature(for: input).rawRepresentation
         case (.p384(let key), .es384):
-            return Array(try key.signature(for: input).rawRepresentation)
+            return try key.signature(for: input).rawRepresentation
         case (.ed25519(let key), .edDSA):
-            return Array(try key.signature(for: input))
+            return try key.signature(for: input)
         default:
             throw KeyError("\(keyType.description) cannot sign \(algorithm.rawValue)")
         }

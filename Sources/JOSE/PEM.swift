@@ -30,7 +30,7 @@ public enum PEM {
                 let label = String(trimmed.dropFirst(9).dropLast(5))
                 guard label == open.label else { throw KeyError("PEM block \(blocks.count + 1): BEGIN \(open.label) ends with END \(label)") }
                 let body = open.lines.joined()
-                guard let der = decodeStandardBase64(Array(body.utf8)), !der.isEmpty else {
+                guard let der = Base64Standard.decode(Array(body.utf8)), !der.isEmpty else {
                     throw KeyError("PEM block \(blocks.count + 1) (\(label)): the body is not valid base64")
                 }
                 let canonical = "-----BEGIN \(label)-----\n" + chunked(body) + "-----END \(label)-----\n"
@@ -139,7 +139,7 @@ public enum PEM {
     private static func terminated(_ pem: String) -> String { pem.hasSuffix("\n") ? pem : pem + "\n" }
 
     static func wrap(label: String, der: [UInt8]) -> String {
-        "-----BEGIN \(label)-----\n" + chunked(encodeStandardBase64(der)) + "-----END \(label)-----\n"
+        "-----BEGIN \(label)-----\n" + chunked(Base64Standard.encode(der)) + "-----END \(label)-----\n"
     }
 
     private static func chunked(_ body: String) -> String {
@@ -152,32 +152,6 @@ public enum PEM {
         if !line.isEmpty { result += line + "\n" }
         return result
     }
-
-    static func decodeStandardBase64(_ text: [UInt8]) -> [UInt8]? {
-        var bytes = text
-        while bytes.last == UInt8(ascii: "=") { bytes.removeLast() }
-        for index in bytes.indices {
-            switch bytes[index] {
-            case UInt8(ascii: "+"): bytes[index] = UInt8(ascii: "-")
-            case UInt8(ascii: "/"): bytes[index] = UInt8(ascii: "_")
-            case UInt8(ascii: "-"), UInt8(ascii: "_"): return nil
-            default: break
-            }
-        }
-        return Base64URL.decode(bytes)
-    }
-
-    static func encodeStandardBase64(_ bytes: [UInt8]) -> String {
-        var encoded = Base64URL.encode(bytes).map { byte -> UInt8 in
-            switch byte {
-            case UInt8(ascii: "-"): UInt8(ascii: "+")
-            case UInt8(ascii: "_"): UInt8(ascii: "/")
-            default: byte
-            }
-        }
-        while encoded.count % 4 != 0 { encoded.append(UInt8(ascii: "=")) }
-        return String(decoding: encoded, as: UTF8.self)
-    }
 }
 
 extension Substring {
@@ -188,13 +162,6 @@ extension Substring {
         while let last = result.last, last == " " || last == "\t" { result = result.dropLast() }
         return result
     }
-}
-
-/// Standard (padded) base64, for HTTP Basic credentials and PEM bodies.
-public enum Base64Standard {
-    public static func decode(_ text: String) -> [UInt8]? { PEM.decodeStandardBase64(Array(text.utf8)) }
-    public static func decode(_ bytes: [UInt8]) -> [UInt8]? { PEM.decodeStandardBase64(bytes) }
-    public static func encode(_ bytes: [UInt8]) -> String { PEM.encodeStandardBase64(bytes) }
 }
 
 extension Array where Element == UInt8 {

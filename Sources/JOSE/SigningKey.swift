@@ -41,16 +41,29 @@ public struct SigningKey: Sendable {
     /// Builds `base64url(header).base64url(payload).base64url(signature)` in one buffer.
     /// The header is `{"alg":…,"typ":…,"kid":…}`: exactly what a verifier needs and nothing it could misuse.
     public func sign(type: String, payload: [UInt8]) throws -> String {
+        String(decoding: try signCompact(type: type, payload: payload), as: UTF8.self)
+    }
+
+    /// `sign(type:payload:)` as bytes, for callers that write the token straight into a response: the
+    /// result is ASCII (base64url and two dots) and needs neither a String nor JSON escaping.
+    public func signCompact(type: String, payload: [UInt8]) throws -> [UInt8] {
         let header = encodedHeaders.first(where: { $0.type == type })?.bytes ?? Self.encodedHeader(algorithm: algorithm, type: type, kid: kid)
         var token: [UInt8] = []
         token.reserveCapacity(header.count + Base64URL.encodedLength(payload.count) + Base64URL.encodedLength(signatureLength) + 2)
         token.append(contentsOf: header)
         token.append(UInt8(ascii: "."))
         Base64URL.encode(payload, into: &token)
-        let signature = try signature(for: token)
-        token.append(UInt8(ascii: "."))
-        Base64URL.encode(signature, into: &token)
-        return String(decoding: token, as: UTF8.self)
+        // The signature is encoded from the library's own buffer: no intermediate array per token.
+        if let openSSL {
+            let signature = try openSSL.signature(for: token)
+            token.append(UInt8(ascii: "."))
+            Base64URL.encode(signature, into: &token)
+        } else {
+            let signature = try material.signatureBytes(for: token, algorithm: algorithm)
+            token.append(UInt8(ascii: "."))
+            Base64URL.encode(signature, into: &token)
+        }
+        return token
     }
 
     static func encodedHeader(algorithm: JWSAlgorithm, type: String, kid: String) -> [UInt8] {

@@ -1,7 +1,9 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 import CRuntimeSupport
 import Handlers
@@ -17,12 +19,19 @@ public struct LiveEnvironment: Sendable {
     }
 
     public func make() -> HandlerEnvironment {
-        HandlerEnvironment(now: Int64(Date().timeIntervalSince1970), makeTokenID: Self.randomTokenID, replayStore: replayStore)
+        HandlerEnvironment(now: Self.unixSeconds(), makeTokenID: Self.randomTokenID, replayStore: replayStore)
+    }
+
+    /// The wall clock in whole seconds, read directly: `Date()` costs a Foundation round trip per request.
+    static func unixSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
     }
 
     /// 128 random bits, base64url: unguessable and unique without coordination between replicas.
     @Sendable public static func randomTokenID() -> String {
-        Base64URL.encodeToString(randomBytes.take16())
+        randomBytes.withNext16 { Base64URL.encodeToString($0) }
     }
 
     private static let randomBytes = RandomBytePool()
@@ -34,7 +43,8 @@ final class RandomBytePool: Sendable {
     private static let capacity = 4096
     private let state = Mutex<(bytes: [UInt8], offset: Int)>(([], capacity))
 
-    func take16() -> [UInt8] {
+    /// Hands the next 16 unused bytes to `body`, under the lock, without copying them out first.
+    func withNext16<Result>(_ body: (ArraySlice<UInt8>) -> Result) -> Result {
         state.withLock { state in
             if state.offset + 16 > Self.capacity {
                 var fresh = [UInt8](repeating: 0, count: Self.capacity)
@@ -45,7 +55,7 @@ final class RandomBytePool: Sendable {
                 state = (fresh, 0)
             }
             defer { state.offset += 16 }
-            return Array(state.bytes[state.offset..<(state.offset + 16)])
+            return body(state.bytes[state.offset..<(state.offset + 16)])
         }
     }
 }

@@ -147,6 +147,15 @@ import Testing
         #expect(result.json["expires_in"]?.numberValue == 300)
     }
 
+    @Test func scopeListsWithExtraSpacesAndRepeats() async {
+        let result = await TokenCall(domain).post([("grant_type", "client_credentials"), ("scope", "  write   read write ")])
+        #expect(result.response.status == 200, "\(result.description)")
+        #expect(result.json["scope"]?.stringValue == "write read")
+        #expect(result.tokenClaims["scope"]?.stringValue == "write read")
+        expectError(await TokenCall(domain).post([("grant_type", "client_credentials"), ("scope", "read \"x")]), "invalid_scope", "characters")
+        #expect(await TokenCall(domain).post([("grant_type", "client_credentials"), ("scope", "   ")]).json["scope"]?.stringValue == "read")
+    }
+
     @Test func defaultScopesAndRefusals() async {
         #expect(await TokenCall(domain).post([("grant_type", "client_credentials")]).json["scope"]?.stringValue == "read")
         expectError(await TokenCall(domain).post([("grant_type", "client_credentials"), ("scope", "read admin")]), "invalid_scope", "admin")

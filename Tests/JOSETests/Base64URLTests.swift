@@ -128,4 +128,28 @@ struct Base64URLTests {
         #expect(Base64Standard.decode("+/8=") == [0xFB, 0xFF])
         #expect(Base64Standard.decode("Zm9v YmFy") == nil)
     }
+
+    @Test("standard base64 padding is optional, but when present it completes the last group, two at most")
+    func standardBase64Padding() {
+        #expect(Base64Standard.decode("Zm8") == Array("fo".utf8))
+        #expect(Base64Standard.decode("Zm8=") == Array("fo".utf8))
+        #expect(Base64Standard.decode("Zg==") == Array("f".utf8))
+        #expect(Base64Standard.decode("Zg") == Array("f".utf8))
+        #expect(Base64Standard.decode("Zg=") == nil, "padding that does not complete the group")
+        #expect(Base64Standard.decode("Zm9v===") == nil, "three padding characters")
+        #expect(Base64Standard.decode("Zg===") == nil)
+        #expect(Base64Standard.decode("==") == nil)
+        #expect(Base64Standard.decode("Zg==Zg==") == nil, "padding in the middle")
+        #expect(Base64Standard.decode("Zh==") == nil, "non-zero unused bits")
+        #expect(Base64Standard.decode("") == [])
+    }
+
+    @Test("token ids and other short encodings written straight into a string match the byte encoder")
+    func encodeToString() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 97 &+ 13) }
+            #expect(Base64URL.encodeToString(bytes) == String(decoding: Base64URL.encode(bytes), as: UTF8.self))
+            #expect(Base64URL.encodeToString(bytes[...]) == String(decoding: Base64URL.encode(bytes), as: UTF8.self))
+        }
+    }
 }

@@ -16,10 +16,10 @@ struct ClientSecretBasic: ClientAuthenticationMethod {
             .invalidClient(description, challenge: challenge(domain))
         }
         guard let header = request.authorization else { throw failure("missing Authorization header") }
-        guard let encoded = credentials(in: header) else {
+        guard let decoded = credentials(in: header) else {
             throw failure("the Authorization header must use the Basic scheme")
         }
-        guard let decoded = Base64Standard.decode(encoded), let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+        guard let decoded, let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
               let clientID = try? FormParameters.decodeComponent(decoded[..<colon]),
               let secret = try? FormParameters.decodeComponent(decoded[(colon + 1)...]),
               !clientID.isEmpty else {
@@ -37,15 +37,17 @@ struct ClientSecretBasic: ClientAuthenticationMethod {
         "Basic realm=\"\(domain.snapshot.issuer)\", charset=\"UTF-8\""
     }
 
-    /// The token68 after `Basic` (scheme case-insensitive, RFC 9110 11.1), or nil for another scheme.
+    /// The token68 after `Basic` (scheme case-insensitive, RFC 9110 11.1), base64-decoded in place:
+    /// nil for another scheme, `.some(nil)` for Basic with something that is not base64.
     /// RFC 6749 2.3.1 form-encodes id and secret before base64; they are decoded after it.
-    private static func credentials(in header: String) -> [UInt8]? {
+    private static func credentials(in header: String) -> [UInt8]?? {
         var header = header
-        return header.withUTF8 { bytes -> [UInt8]? in
+        return header.withUTF8 { bytes -> [UInt8]?? in
             let schemeEnd = bytes.firstIndex(of: UInt8(ascii: " ")) ?? bytes.endIndex
             guard ASCII.equalsIgnoringCase(bytes[..<schemeEnd], "basic") else { return nil }
             let start = bytes[schemeEnd...].firstIndex { $0 != UInt8(ascii: " ") } ?? bytes.endIndex
-            return start == bytes.endIndex ? nil : Array(bytes[start...])
+            guard start != bytes.endIndex else { return nil }
+            return .some(Base64Standard.decode(UnsafeBufferPointer(rebasing: bytes[start...])))
         }
     }
 }

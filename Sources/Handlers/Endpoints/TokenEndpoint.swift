@@ -79,9 +79,9 @@ public struct TokenEndpoint: Sendable {
 
     /// RFC 6749 5.1 (and RFC 8693 2.2.1 for `issued_token_type`). No refresh token, ever.
     static func success(_ issued: IssuedToken) -> EndpointResponse {
-        var writer = JSONWriter(capacity: issued.token.utf8.count + 160)
+        var writer = JSONWriter(capacity: issued.token.count + 160)
         writer.beginObject()
-        writer.member("access_token", issued.token)
+        writer.member("access_token", compactJWS: issued.token)
         if let issuedTokenType = issued.issuedTokenType { writer.member("issued_token_type", issuedTokenType) }
         writer.member("token_type", issued.tokenType)
         writer.member("expires_in", issued.expiresIn)

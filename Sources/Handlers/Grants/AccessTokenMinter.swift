@@ -7,7 +7,7 @@ enum AccessTokenMinter {
     static let type = "at+jwt"
 
     struct Minted {
-        var token: String
+        var token: [UInt8]
         var tokenID: String
         var expiresAt: Int64
     }
@@ -41,9 +41,9 @@ enum AccessTokenMinter {
         }
     }
 
-    static func sign(domain: Domain, type: String, payload: [UInt8]) throws(OAuthError) -> String {
+    static func sign(domain: Domain, type: String, payload: [UInt8]) throws(OAuthError) -> [UInt8] {
         do {
-            return try domain.signer.sign(type: type, payload: payload)
+            return try domain.signer.signCompact(type: type, payload: payload)
         } catch {
             throw OAuthError(.serverError, "the token could not be signed")
         }

@@ -9,7 +9,8 @@ protocol Grant: Sendable {
 
 /// A successful grant: what goes into the response and what the decision record says.
 public struct IssuedToken: Sendable {
-    public var token: String
+    /// The compact JWS, as bytes: it goes into the response as it is (ASCII, never escaped).
+    public var token: [UInt8]
     /// `Bearer` for access tokens, `N_A` for tokens that are not (RFC 8693 2.2.1).
     public var tokenType: String
     public var expiresIn: Int64

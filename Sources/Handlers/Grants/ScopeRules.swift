@@ -12,7 +12,14 @@ public enum ScopeRules {
     static func requested(_ form: FormParameters) throws(OAuthError) -> [String]? {
         guard let raw = form["scope"] else { return nil }
         var result: [String] = []
-        for token in raw.split(separator: " ", omittingEmptySubsequences: true) {
+        // Walked in place rather than split: one array for the result, none for the pieces.
+        let utf8 = raw.utf8
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            if utf8[index] == UInt8(ascii: " ") { utf8.formIndex(after: &index); continue }
+            let start = index
+            while index != utf8.endIndex, utf8[index] != UInt8(ascii: " ") { utf8.formIndex(after: &index) }
+            let token = raw[start..<index]
             guard isValidToken(token) else { throw .invalidScope("scope contains characters RFC 6749 does not allow") }
             let scope = String(token)
             if !result.contains(scope) { result.append(scope) }

@@ -59,7 +59,7 @@ struct TokenExchangeGrant: Grant {
             guard try await pending.spend(environment) else { throw .invalidRequest("\(role): the token has already been used") }
         }
 
-        let token: String
+        let token: [UInt8]
         let tokenID: String
         let audience: [String]
         switch kind {

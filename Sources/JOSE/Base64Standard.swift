@@ -1,0 +1,44 @@
+/// Standard base64 (RFC 4648 4), for HTTP Basic credentials, PEM bodies and base64 event bodies.
+/// Decoding shares Base64URL's strict core with the `+/` alphabet: padding is optional but at most two
+/// `=` at the very end, nothing else outside the alphabet, and the unused low bits must be zero.
+public enum Base64Standard {
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    private static let decodeTable: [UInt8] = {
+        var table = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
+        return table
+    }()
+
+    public static func decode(_ text: String) -> [UInt8]? {
+        var text = text
+        return text.withUTF8 { decode(contiguous: $0) }
+    }
+
+    public static func decode<Bytes: Collection>(_ bytes: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
+        if let result = bytes.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
+        return Array(bytes).withUnsafeBufferPointer { decode(contiguous: $0) }
+    }
+
+    private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        var end = input.count
+        while end > 0, input.count - end < 2, input[end - 1] == UInt8(ascii: "=") { end -= 1 }
+        // Padding, when present, completes the last group of four.
+        if end < input.count, input.count % 4 != 0 { return nil }
+        return decodeTable.withUnsafeBufferPointer { table in
+            Base64URL.decode(contiguous: UnsafeBufferPointer(rebasing: input[..<end]), table: table)
+        }
+    }
+
+    public static func encode(_ bytes: [UInt8]) -> String {
+        var encoded = Base64URL.encode(bytes).map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "-"): UInt8(ascii: "+")
+            case UInt8(ascii: "_"): UInt8(ascii: "/")
+            default: byte
+            }
+        }
+        while encoded.count % 4 != 0 { encoded.append(UInt8(ascii: "=")) }
+        return String(decoding: encoded, as: UTF8.self)
+    }
+}
