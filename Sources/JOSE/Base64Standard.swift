@@ -15,12 +15,14 @@ public enum Base64Standard {
         return text.withUTF8 { decode(contiguous: $0) }
     }
 
+    @inlinable
     public static func decode<Bytes: Collection>(_ bytes: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
         if let result = bytes.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
         return Array(bytes).withUnsafeBufferPointer { decode(contiguous: $0) }
     }
 
-    private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    @usableFromInline
+    static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         var end = input.count
         while end > 0, input.count - end < 2, input[end - 1] == UInt8(ascii: "=") { end -= 1 }
         // Padding, when present, completes the last group of four.

@@ -13,18 +13,19 @@ public enum Base64URL {
 
     public static func isAlphabet(_ byte: UInt8) -> Bool { decodeTable[Int(byte)] != 0xFF }
 
+    // The generic entry points are inlinable so that callers in other modules get them specialised for
+    // their own collection type; unspecialised, each call goes through witness tables.
+
     /// Appends the encoding of `bytes` to `output`.
+    @inlinable
     public static func encode<Bytes: Collection>(_ bytes: Bytes, into output: inout [UInt8]) where Bytes.Element == UInt8 {
         if bytes.withContiguousStorageIfAvailable({ encode(contiguous: $0, into: &output) }) != nil { return }
-        encode(contiguous: Array(bytes), into: &output)
-    }
-
-    private static func encode(contiguous input: [UInt8], into output: inout [UInt8]) {
-        input.withUnsafeBufferPointer { encode(contiguous: $0, into: &output) }
+        Array(bytes).withUnsafeBufferPointer { encode(contiguous: $0, into: &output) }
     }
 
     /// Appends in place: the output grows once, then is written through its storage.
-    private static func encode(contiguous input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+    @usableFromInline
+    static func encode(contiguous input: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
         let start = output.count
         let length = encodedLength(input.count)
         guard length > 0 else { return }
@@ -69,19 +70,22 @@ public enum Base64URL {
         return length
     }
 
+    @inlinable
     public static func encode<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
         var output: [UInt8] = []
         encode(bytes, into: &output)
         return output
     }
 
+    @inlinable
     public static func encodeToString<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
         if let string = bytes.withContiguousStorageIfAvailable({ encodeToString(contiguous: $0) }) { return string }
         return Array(bytes).withUnsafeBufferPointer { encodeToString(contiguous: $0) }
     }
 
     /// Written straight into the string's own storage: one allocation per token id, not two.
-    private static func encodeToString(contiguous input: UnsafeBufferPointer<UInt8>) -> String {
+    @usableFromInline
+    static func encodeToString(contiguous input: UnsafeBufferPointer<UInt8>) -> String {
         String(unsafeUninitializedCapacity: encodedLength(input.count)) { out in
             encode(contiguous: input, into: out)
         }
@@ -89,12 +93,14 @@ public enum Base64URL {
 
     /// Strict decoding: no padding, no whitespace, only the url-safe alphabet, and the unused low bits of
     /// the last character must be zero, so that each byte string has exactly one accepted encoding.
+    @inlinable
     public static func decode<Input: Collection>(_ input: Input) -> [UInt8]? where Input.Element == UInt8 {
         if let result = input.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
         return Array(input).withUnsafeBufferPointer { decode(contiguous: $0) }
     }
 
-    private static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    @usableFromInline
+    static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         decodeTable.withUnsafeBufferPointer { decode(contiguous: input, table: $0) }
     }
 

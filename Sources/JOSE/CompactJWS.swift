@@ -12,8 +12,12 @@ public struct UnverifiedJWS: Sendable {
     public let algorithmName: String
     public let kid: String?
     public let type: String?
-    let signingInput: [UInt8]
+    /// The token's bytes; the signing input is its prefix up to the second dot (kept, not copied).
+    let tokenBytes: [UInt8]
+    let signingInputEnd: Int
     let signature: [UInt8]
+
+    var signingInput: ArraySlice<UInt8> { tokenBytes[..<signingInputEnd] }
 
     /// Verifies with exactly one of `keys`, chosen by kid. Without a kid, only a single candidate key
     /// for the token's algorithm is acceptable: no default-key fallback.
@@ -102,7 +106,7 @@ public enum CompactJWS {
 
         return UnverifiedJWS(
             header: header, claims: claims, algorithmName: alg, kid: kid, type: type,
-            signingInput: Array(bytes[0..<secondDot]), signature: signature
+            tokenBytes: bytes, signingInputEnd: secondDot, signature: signature
         )
     }
 

@@ -1,53 +1,65 @@
 /// Writes compact JSON straight into a byte buffer. Token claims and responses are built with it on the
 /// hot path: no intermediate dictionaries, no `Encodable` machinery, one growing array.
+/// The small writing methods are inlinable: a token's claims are a dozen calls from another module, and
+/// inlined they cost a few appends each instead of a call and a uniqueness check per byte run.
 public struct JSONWriter {
-    public private(set) var bytes: [UInt8]
+    @usableFromInline var storage: [UInt8]
     /// Per open container, whether the next item needs a comma: bit d for depth d, as a stack without
     /// a heap allocation (`deep` holds levels past 64, which Baton never writes).
-    private var commaBits: UInt64 = 0
-    private var depth = 0
-    private var deep: [Bool] = []
+    @usableFromInline var commaBits: UInt64 = 0
+    @usableFromInline var depth = 0
+    @usableFromInline var deep: [Bool] = []
 
+    public var bytes: [UInt8] { storage }
+
+    @inlinable
     public init(capacity: Int = 256) {
-        bytes = []
-        bytes.reserveCapacity(capacity)
+        storage = []
+        storage.reserveCapacity(capacity)
     }
 
+    @inlinable
     public mutating func beginObject() {
         separate()
-        bytes.append(UInt8(ascii: "{"))
+        storage.append(UInt8(ascii: "{"))
         push()
     }
 
+    @inlinable
     public mutating func endObject() {
         pop()
-        bytes.append(UInt8(ascii: "}"))
+        storage.append(UInt8(ascii: "}"))
     }
 
+    @inlinable
     public mutating func beginArray() {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        storage.append(UInt8(ascii: "["))
         push()
     }
 
+    @inlinable
     public mutating func endArray() {
         pop()
-        bytes.append(UInt8(ascii: "]"))
+        storage.append(UInt8(ascii: "]"))
     }
 
-    private mutating func push() {
+    @inlinable
+    mutating func push() {
         if depth < 64 { commaBits &= ~(1 << UInt64(depth)) } else { deep.append(false) }
         depth += 1
     }
 
-    private mutating func pop() {
+    @inlinable
+    mutating func pop() {
         precondition(depth > 0, "JSONWriter: unbalanced end")
         depth -= 1
         if depth >= 64 { deep.removeLast() }
     }
 
     /// Whether the innermost open container needs a comma before its next item.
-    private var needsComma: Bool {
+    @inlinable
+    var needsComma: Bool {
         get { depth > 64 ? deep[deep.count - 1] : commaBits & (1 << UInt64(depth - 1)) != 0 }
         set {
             if depth > 64 {
@@ -61,37 +73,41 @@ public struct JSONWriter {
     }
 
     /// Writes a member name; the next value written is its value.
+    @inlinable
     public mutating func key(_ name: String) {
         separate()
-        Self.appendQuoted(name, to: &bytes)
-        bytes.append(UInt8(ascii: ":"))
+        Self.appendQuoted(name, to: &storage)
+        storage.append(UInt8(ascii: ":"))
         if depth > 0 { needsComma = false }
     }
 
+    @inlinable
     public mutating func string(_ value: String) {
         separate()
-        Self.appendQuoted(value, to: &bytes)
+        Self.appendQuoted(value, to: &storage)
     }
 
+    @inlinable
     public mutating func int(_ value: Int64) {
         separate()
-        Self.appendInteger(value, to: &bytes)
+        Self.appendInteger(value, to: &storage)
     }
 
+    @inlinable
     public mutating func int(_ value: Int) { int(Int64(value)) }
 
     public mutating func bool(_ value: Bool) {
         separate()
         if value {
-            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+            storage.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
         } else {
-            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+            storage.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
         }
     }
 
     public mutating func null() {
         separate()
-        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        storage.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
     }
 
     public mutating func value(_ value: JSONValue) {
@@ -101,7 +117,7 @@ public struct JSONWriter {
         case .string(let text): string(text)
         case .number(let number):
             separate()
-            Self.appendNumber(number, to: &bytes)
+            Self.appendNumber(number, to: &storage)
         case .array(let items):
             beginArray()
             for item in items { self.value(item) }
@@ -117,8 +133,11 @@ public struct JSONWriter {
     }
 
     // Convenience members.
+    @inlinable
     public mutating func member(_ name: String, _ value: String) { key(name); string(value) }
+    @inlinable
     public mutating func member(_ name: String, _ value: Int64) { key(name); int(value) }
+    @inlinable
     public mutating func member(_ name: String, _ value: Int) { key(name); int(Int64(value)) }
     public mutating func member(_ name: String, _ value: JSONValue) { key(name); self.value(value) }
     public mutating func member(_ name: String, strings: [String]) {
@@ -130,26 +149,29 @@ public struct JSONWriter {
 
     /// A compact JWS this process signed, as a string member. Its bytes are base64url and dots, which
     /// JSON never escapes, so they are copied without the scan `string(_:)` makes.
+    @inlinable
     public mutating func member(_ name: String, compactJWS token: [UInt8]) {
         assert(token.allSatisfy { $0 == UInt8(ascii: ".") || Base64URL.isAlphabet($0) }, "not a compact JWS")
         key(name)
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: token)
-        bytes.append(UInt8(ascii: "\""))
+        storage.append(UInt8(ascii: "\""))
+        storage.append(contentsOf: token)
+        storage.append(UInt8(ascii: "\""))
     }
 
-    private mutating func separate() {
+    @inlinable
+    mutating func separate() {
         guard depth > 0 else { return }
         if needsComma {
-            bytes.append(UInt8(ascii: ","))
+            storage.append(UInt8(ascii: ","))
         } else {
             needsComma = true
         }
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    @usableFromInline static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    @inlinable
     public static func appendQuoted(_ string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Tokens, URLs and identifiers need no escaping: copy them in one go.
@@ -158,10 +180,12 @@ public struct JSONWriter {
             bytes.append(contentsOf: utf8)
             return true
         }
-        if copied == true {
-            bytes.append(UInt8(ascii: "\""))
-            return
-        }
+        if copied != true { appendEscaped(string, to: &bytes) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    @usableFromInline
+    static func appendEscaped(_ string: String, to bytes: inout [UInt8]) {
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
@@ -176,9 +200,9 @@ public struct JSONWriter {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
+    @inlinable
     public static func appendInteger(_ value: Int64, to bytes: inout [UInt8]) {
         if value == 0 { bytes.append(UInt8(ascii: "0")); return }
         var magnitude = value.magnitude

@@ -26,6 +26,11 @@ public enum PublicKeyMaterial: @unchecked Sendable {
     /// Fixed-length algorithms reject any other length before touching the curve, which also rules out
     /// DER-encoded and padded ECDSA signatures.
     public func isValidSignature(_ signature: [UInt8], for input: [UInt8], algorithm: JWSAlgorithm) -> Bool {
+        isValidSignature(signature, for: input[...], algorithm: algorithm)
+    }
+
+    /// The same over a slice: a JWS's signing input is checked where it lies in the token.
+    public func isValidSignature(_ signature: [UInt8], for input: ArraySlice<UInt8>, algorithm: JWSAlgorithm) -> Bool {
         if let length = algorithm.fixedSignatureLength, signature.count != length { return false }
         switch (self, algorithm) {
         case (.rsa(let key), .rs256):

@@ -62,14 +62,19 @@ public struct TokenEndpoint: Sendable {
         }
     }
 
+    private static let formMediaType = "application/x-www-form-urlencoded"
+
     private func parse(_ request: EndpointRequest) throws(OAuthError) -> TokenRequest {
         guard request.method == "POST" else {
             throw OAuthError(.invalidRequest, "the token endpoint accepts POST only", allowedMethods: "POST")
         }
-        let contentType = (request.header("content-type") ?? "").utf8
-        let mediaType = Substring(contentType.prefix { $0 != UInt8(ascii: ";") }).trimmingSpaces().utf8
-        guard ASCII.equalsIgnoringCase(mediaType, "application/x-www-form-urlencoded") else {
-            throw .invalidRequest("the body must be application/x-www-form-urlencoded")
+        let contentType = request.header("content-type") ?? ""
+        // Nearly every client sends exactly this; anything else (parameters, case, spaces) is parsed.
+        if contentType != Self.formMediaType {
+            let mediaType = Substring(contentType.utf8.prefix { $0 != UInt8(ascii: ";") }).trimmingSpaces().utf8
+            guard ASCII.equalsIgnoringCase(mediaType, "application/x-www-form-urlencoded") else {
+                throw .invalidRequest("the body must be application/x-www-form-urlencoded")
+            }
         }
         guard request.body.count <= domain.snapshot.limits.maxBodyBytes else {
             throw .invalidRequest("the request body is larger than \(domain.snapshot.limits.maxBodyBytes) bytes")

@@ -58,12 +58,21 @@ public final class MemoryReplayStore: ReplayStore {
         var low: UInt64
 
         init(_ key: ReplayKey) {
-            var hasher = SHA256()
-            key.forEachStoragePiece { piece in
-                var piece = piece
-                piece.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+            // Gathered into one scratch buffer and hashed in one call: each incremental update through
+            // swift-crypto costs more than copying the few bytes of a piece.
+            var length = 0
+            key.forEachStoragePiece { length += $0.utf8.count }
+            let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
+                var offset = 0
+                key.forEachStoragePiece { piece in
+                    var piece = piece
+                    piece.withUTF8 { utf8 in
+                        _ = UnsafeMutableBufferPointer(rebasing: buffer[offset...]).initialize(fromContentsOf: utf8)
+                        offset += utf8.count
+                    }
+                }
+                return SHA256.hash(data: UnsafeRawBufferPointer(buffer))
             }
-            let digest = hasher.finalize()
             (high, low) = digest.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
         }
     }
