@@ -68,7 +68,7 @@ public struct FormParameters: Sendable {
             }
         }
         if classes & escapedClass == 0 {
-            if classes & nonASCIIClass == 0 { return String(decoding: bytes, as: UTF8.self) }
+            if classes & nonASCIIClass == 0 { return interned(bytes) ?? String(decoding: bytes, as: UTF8.self) }
             guard let string = String(validating: bytes, as: UTF8.self) else {
                 throw .invalidRequest("the request body is not valid UTF-8")
             }
@@ -95,10 +95,30 @@ public struct FormParameters: Sendable {
                 index += 1
             }
         }
+        if let known = interned(output[...]) { return known }
         guard let string = ASCII.string(validatingUTF8: output[...]) else {
             throw .invalidRequest("the request body is not valid UTF-8")
         }
         return string
+    }
+
+    /// Whether a component has `+` or `%` escapes (and so needs `decodeComponent` to copy it).
+    static func needsDecoding(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }
+    }
+
+    /// Values nearly every request carries and that are too long for Swift's inline small strings:
+    /// returned as the program's own literals instead of a fresh heap string each time.
+    private static let internedValues: [String] = [
+        GrantType.clientCredentials.rawValue, GrantType.jwtBearer.rawValue, GrantType.tokenExchange.rawValue,
+        TokenTypeURI.accessToken, TokenTypeURI.idToken, TokenTypeURI.jwt,
+        PrivateKeyJWT.assertionType,
+    ]
+
+    private static func interned(_ bytes: ArraySlice<UInt8>) -> String? {
+        guard bytes.count > 15 else { return nil }
+        for value in internedValues where value.utf8.count == bytes.count && value.utf8.elementsEqual(bytes) { return value }
+        return nil
     }
 
     private static let escapedClass: UInt8 = 1

@@ -175,3 +175,27 @@ import Testing
         expectError(result, "unauthorized_client", "public clients")
     }
 }
+
+@Suite struct SecretHashTests {
+    /// Computed outside Baton (Python's hashlib): SHA-256 over salt || secret, base64url without padding.
+    static let encoded = "sha256$QkJCQkJCQkJCQkJCQkJCQg$CCggoe6wlVFuDPLLdyR7Uzxs1PAugp-dmiz2sARiPWU"
+    static let secret = "correct-horse-battery-staple-0123456789"
+
+    @Test func matchesAHashMadeElsewhere() throws {
+        let hash = try #require(SecretHash(encoded: Self.encoded))
+        #expect(hash.matches(Self.secret))
+        #expect(Array(Self.secret.utf8).withUnsafeBytes { hash.matches(utf8: $0) })
+        #expect(!hash.matches(Self.secret + "x"))
+        #expect(!hash.matches(String(Self.secret.dropLast())))
+        #expect(!hash.matches(""))
+        #expect(SecretHash(secret: Self.secret, salt: Array(repeating: 0x42, count: 16)).encoded == Self.encoded)
+    }
+
+    @Test func longSecretsHashTheSame() {
+        // Past the size a stack scratch buffer holds: the hash must not depend on where it was gathered.
+        let long = String(repeating: "k", count: 20_000)
+        let hash = SecretHash(secret: long, salt: Array(repeating: 1, count: 16))
+        #expect(hash.matches(long))
+        #expect(!hash.matches(long + "k"))
+    }
+}

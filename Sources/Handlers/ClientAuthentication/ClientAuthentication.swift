@@ -74,11 +74,16 @@ enum ClientAuthentication {
     /// Checks a secret in time independent of whether the client exists, so that a failed login does not
     /// reveal which client ids are registered.
     static func verifySecret(_ secret: String, of client: ClientConfig?) -> Bool {
+        var secret = secret
+        return secret.withUTF8 { verifySecret(utf8: UnsafeRawBufferPointer($0), of: client) }
+    }
+
+    static func verifySecret(utf8 secret: UnsafeRawBufferPointer, of client: ClientConfig?) -> Bool {
         guard let client, case .secret(let hash) = client.credential else {
-            _ = decoy.matches(secret)
+            _ = decoy.matches(utf8: secret)
             return false
         }
-        return hash.matches(secret)
+        return hash.matches(utf8: secret)
     }
 
     private static let decoy = SecretHash(secret: "decoy", salt: Array(repeating: 0x5A, count: 16))

@@ -20,13 +20,22 @@ struct ClientSecretBasic: ClientAuthenticationMethod {
             throw failure("the Authorization header must use the Basic scheme")
         }
         guard let decoded, let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
-              let clientID = try? FormParameters.decodeComponent(decoded[..<colon]),
-              let secret = try? FormParameters.decodeComponent(decoded[(colon + 1)...]),
-              !clientID.isEmpty else {
+              let clientID = try? FormParameters.decodeComponent(decoded[..<colon]), !clientID.isEmpty else {
             throw failure("the Basic credentials are malformed")
         }
         let client = domain.snapshot.clients[clientID]
-        guard ClientAuthentication.verifySecret(secret, of: client), let client else {
+        // The secret is hashed where it lies unless it carries form escapes: no String for it.
+        let encodedSecret = decoded[(colon + 1)...]
+        let verified: Bool
+        if FormParameters.needsDecoding(encodedSecret) {
+            guard let secret = try? FormParameters.decodeComponent(encodedSecret) else {
+                throw failure("the Basic credentials are malformed")
+            }
+            verified = ClientAuthentication.verifySecret(secret, of: client)
+        } else {
+            verified = encodedSecret.withUnsafeBytes { ClientAuthentication.verifySecret(utf8: $0, of: client) }
+        }
+        guard verified, let client else {
             throw failure("client authentication failed")
         }
         try ClientAuthentication.requireMethod(method, for: client, challenge: challenge(domain))

@@ -36,19 +36,28 @@ public struct SecretHash: Sendable {
     }
 
     static func hash(_ secret: String, salt: [UInt8]) -> [UInt8] {
-        Array(digest(of: secret, salt: salt))
+        var secret = secret
+        return secret.withUTF8 { Array(digest(of: UnsafeRawBufferPointer($0), salt: salt)) }
     }
 
-    private static func digest(of secret: String, salt: [UInt8]) -> SHA256.Digest {
-        var hasher = SHA256()
-        salt.withUnsafeBytes { hasher.update(bufferPointer: $0) }
-        var secret = secret
-        secret.withUTF8 { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
-        return hasher.finalize()
+    /// salt || secret gathered on the stack and hashed in one call: swift-crypto's incremental hasher
+    /// allocates a context and costs more per update than copying a secret's few dozen bytes.
+    private static func digest(of secret: UnsafeRawBufferPointer, salt: [UInt8]) -> SHA256.Digest {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: salt.count + secret.count) { buffer in
+            _ = buffer.initialize(fromContentsOf: salt)
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[salt.count...]).initialize(fromContentsOf: secret)
+            defer { buffer.update(repeating: 0) }
+            return SHA256.hash(data: UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    public func matches(_ presented: String) -> Bool {
+        var presented = presented
+        return presented.withUTF8 { matches(utf8: UnsafeRawBufferPointer($0)) }
     }
 
     /// Constant-time in the secret's content: both digests are compared in full.
-    public func matches(_ presented: String) -> Bool {
+    public func matches(utf8 presented: UnsafeRawBufferPointer) -> Bool {
         let candidate = Self.digest(of: presented, salt: salt)
         guard digest.count == SHA256.byteCount else { return false }
         var difference: UInt8 = 0
