@@ -7,6 +7,17 @@ public enum JWSAlgorithm: String, Sendable, CaseIterable, Hashable, Comparable {
     case es384 = "ES384"
     case edDSA = "EdDSA"
 
+    /// By case, not by raw string: every verification looks its algorithm up in the issuer's set.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .rs256: hasher.combine(0)
+        case .ps256: hasher.combine(1)
+        case .es256: hasher.combine(2)
+        case .es384: hasher.combine(3)
+        case .edDSA: hasher.combine(4)
+        }
+    }
+
     public var keyType: KeyType {
         switch self {
         case .rs256, .ps256: .rsa

@@ -47,16 +47,25 @@ enum HandlerBench {
             }
         }
 
-        // Warm up (caches, lazy tables), then measure CPU time of the whole process.
+        // Warm up (caches, lazy tables), then measure CPU time of the whole process, best of the rounds
+        // (see `measurementRounds`).
         for _ in 0..<min(50, bodies.count * 4) { await once() }
         let wallStart = Clock.wall()
-        let start = Clock.processCPU()
         var count = 0
-        repeat {
-            for _ in 0..<20 { await once() }
-            count += 20
-        } while Clock.processCPU() - start < seconds
-        let cpu = Clock.processCPU() - start
+        var cpu = 0.0
+        var bestRate = 0.0
+        for _ in 0..<measurementRounds {
+            let start = Clock.processCPU()
+            var roundCount = 0
+            repeat {
+                for _ in 0..<20 { await once() }
+                roundCount += 20
+            } while Clock.processCPU() - start < seconds / Double(measurementRounds)
+            let roundCPU = Clock.processCPU() - start
+            bestRate = max(bestRate, Double(roundCount) / roundCPU)
+            count += roundCount
+            cpu += roundCPU
+        }
         let wall = Clock.wall() - wallStart
         if let firstError { Log.note("handler \(scenario.name): first error: \(firstError)") }
         return .obj([
@@ -65,7 +74,7 @@ enum HandlerBench {
             ("assertion_alg", scenario.assertionAlgorithm.map { .str($0.rawValue) }),
             ("operations", .array(scenario.operations.map { .str($0.label) })),
             ("requests", .num(count)), ("cpu_seconds", .num(round3(cpu))), ("wall_seconds", .num(round3(wall))),
-            ("rate", .num(round1(Double(count) / cpu))), ("errors", .num(errors)),
+            ("rate", .num(round1(bestRate))), ("mean_rate", .num(round1(Double(count) / cpu))), ("errors", .num(errors)),
         ])
     }
 }

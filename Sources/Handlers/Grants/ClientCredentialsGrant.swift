@@ -7,7 +7,7 @@ struct ClientCredentialsGrant: Grant {
     ) async throws(OAuthError) -> IssuedToken {
         guard !client.isPublic else { throw .unauthorizedClient("public clients cannot use client_credentials") }
         let scopes = try ScopeRules.grant(
-            requested: try ScopeRules.requested(request.form), defaults: client.defaultScopes, limits: [client.allowedScopes]
+            requested: try ScopeRules.requested(request.form), defaults: client.defaultScopes, limit: client.allowedScopes
         )
         let audience = client.accessTokenAudience ?? domain.snapshot.tokenPolicy.audience
         let lifetime = domain.snapshot.tokenPolicy.accessTokenLifetime

@@ -27,9 +27,20 @@ public enum ScopeRules {
         return result.isEmpty ? nil : result
     }
 
+    /// The common case of one limit (client credentials: the client's own scopes), without building an
+    /// array of limits per request.
+    static func grant(requested: [String]?, defaults: [String], limit: Set<String>) throws(OAuthError) -> [String] {
+        try grant(requested: requested, defaults: defaults) { limit.contains($0) }
+    }
+
     /// `limits` are the sets every granted scope must belong to (client, issuer, assertion, target).
     static func grant(requested: [String]?, defaults: [String], limits: [Set<String>]) throws(OAuthError) -> [String] {
-        func allowed(_ scope: String) -> Bool { limits.allSatisfy { $0.contains(scope) } }
+        try grant(requested: requested, defaults: defaults) { scope in limits.allSatisfy { $0.contains(scope) } }
+    }
+
+    private static func grant(
+        requested: [String]?, defaults: [String], allowed: (String) -> Bool
+    ) throws(OAuthError) -> [String] {
         guard let requested else { return defaults.filter(allowed) }
         let refused = requested.filter { !allowed($0) }
         guard refused.isEmpty else {

@@ -74,4 +74,14 @@ public enum GrantType: String, Sendable, CaseIterable, Hashable {
     case clientCredentials = "client_credentials"
     case jwtBearer = "urn:ietf:params:oauth:grant-type:jwt-bearer"
     case tokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+
+    /// By case, not by the long raw string the default for raw-value enums hashes: every token request
+    /// looks its grant type up in the client's set.
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .clientCredentials: hasher.combine(0)
+        case .jwtBearer: hasher.combine(1)
+        case .tokenExchange: hasher.combine(2)
+        }
+    }
 }
