@@ -102,9 +102,16 @@ public struct FormParameters: Sendable {
         return string
     }
 
-    /// Whether a component has `+` or `%` escapes (and so needs `decodeComponent` to copy it).
-    static func needsDecoding(_ bytes: ArraySlice<UInt8>) -> Bool {
-        bytes.contains { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "%") }
+    /// Whether a component is plain ASCII without `+` or `%` escapes, so its bytes are already its
+    /// decoded UTF-8 and `decodeComponent` would only copy them.
+    static func isPlainASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBufferPointer { buffer in
+            byteClasses.withUnsafeBufferPointer { table in
+                var classes: UInt8 = 0
+                for byte in buffer { classes |= table[Int(byte)] }
+                return classes == 0
+            }
+        }
     }
 
     /// Values nearly every request carries and that are too long for Swift's inline small strings:

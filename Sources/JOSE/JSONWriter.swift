@@ -148,9 +148,10 @@ public struct JSONWriter {
     }
 
     /// A compact JWS this process signed, as a string member. Its bytes are base64url and dots, which
-    /// JSON never escapes, so they are copied without the scan `string(_:)` makes.
-    @inlinable
-    public mutating func member(_ name: String, compactJWS token: [UInt8]) {
+    /// JSON never escapes, so they are copied without the scan `string(_:)` makes. Package-only: given
+    /// anything else it would write unescaped bytes, so only Baton's own modules may call it, with the
+    /// output of `SigningKey.signCompact`.
+    package mutating func member(_ name: String, compactJWS token: [UInt8]) {
         assert(token.allSatisfy { $0 == UInt8(ascii: ".") || Base64URL.isAlphabet($0) }, "not a compact JWS")
         key(name)
         separate()

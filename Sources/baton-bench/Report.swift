@@ -151,7 +151,7 @@ enum Report {
         let meta = results["meta"] ?? .null
         out.append("Baton benchmark (\(meta["mode"]?.stringValue ?? "")) \(meta["date"]?.stringValue ?? "") on \(meta["cpu"]?.stringValue ?? "") (\(meta["cpus"]?.double.map { String(Int($0)) } ?? "?") CPUs), load average at start \(meta["load_average"]?.stringValue ?? "?")")
         out.append("Rates are per core (per CPU-second of the measured process); ceilings use the faster library per operation.")
-        out.append("Sections 1 and 2: each rate is the best of \(measurementRounds) rounds, ceilings and grants alike (other tenants only slow a round).")
+        out.append("Sections 1 and 2: each rate is the best of \(measurementRounds) rounds (`openssl speed` too), ceilings and grants alike (other tenants only slow a round).")
 
         if let crypto = results["crypto"] {
             out.append("")

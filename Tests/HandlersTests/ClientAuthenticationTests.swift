@@ -50,6 +50,17 @@ import Testing
         }
     }
 
+    @Test func basicSecretThatIsNotUTF8IsMalformed() async {
+        // Raw bytes after the colon that are not UTF-8, with and without form escapes: refused as
+        // malformed before any hash is compared.
+        let raw = "Basic " + Base64Standard.encode(Array("app:".utf8) + [0xFF, 0xFE] + Array("rest-of-secret".utf8))
+        let escaped = "Basic " + Base64Standard.encode(Array("app:%FF%FErest-of-secret".utf8))
+        for header in [raw, escaped] {
+            let result = await TokenCall(domain).post(clientCredentials, headers: [("authorization", header)])
+            expectError(result, "invalid_client", "malformed", status: 401)
+        }
+    }
+
     @Test func secretPost() async {
         let ok = await TokenCall(domain).post(clientCredentials + [("client_id", "poster"), ("client_secret", clientSecret)], headers: [])
         #expect(ok.response.status == 200, "\(ok.description)")
@@ -191,11 +202,12 @@ import Testing
         #expect(SecretHash(secret: Self.secret, salt: Array(repeating: 0x42, count: 16)).encoded == Self.encoded)
     }
 
-    @Test func longSecretsHashTheSame() {
-        // Past the size a stack scratch buffer holds: the hash must not depend on where it was gathered.
+    @Test func longSecretsHashTheSame() throws {
+        // Past the size a stack scratch buffer holds; the digest was computed with Python's hashlib.
         let long = String(repeating: "k", count: 20_000)
-        let hash = SecretHash(secret: long, salt: Array(repeating: 1, count: 16))
+        let hash = try #require(SecretHash(encoded: "sha256$AQEBAQEBAQEBAQEBAQEBAQ$T8NGoHMAvt5x25S18HSLIQ9FBMG_zdCupKZEvMhcB7E"))
         #expect(hash.matches(long))
         #expect(!hash.matches(long + "k"))
+        #expect(SecretHash(secret: long, salt: Array(repeating: 1, count: 16)).encoded == hash.encoded)
     }
 }

@@ -24,16 +24,17 @@ struct ClientSecretBasic: ClientAuthenticationMethod {
             throw failure("the Basic credentials are malformed")
         }
         let client = domain.snapshot.clients[clientID]
-        // The secret is hashed where it lies unless it carries form escapes: no String for it.
+        // A plain ASCII secret is hashed where it lies, without a String; anything with escapes or
+        // non-ASCII bytes is decoded and validated as UTF-8 first, as every other form value is.
         let encodedSecret = decoded[(colon + 1)...]
         let verified: Bool
-        if FormParameters.needsDecoding(encodedSecret) {
+        if FormParameters.isPlainASCII(encodedSecret) {
+            verified = encodedSecret.withUnsafeBytes { ClientAuthentication.verifySecret(utf8: $0, of: client) }
+        } else {
             guard let secret = try? FormParameters.decodeComponent(encodedSecret) else {
                 throw failure("the Basic credentials are malformed")
             }
             verified = ClientAuthentication.verifySecret(secret, of: client)
-        } else {
-            verified = encodedSecret.withUnsafeBytes { ClientAuthentication.verifySecret(utf8: $0, of: client) }
         }
         guard verified, let client else {
             throw failure("client authentication failed")
