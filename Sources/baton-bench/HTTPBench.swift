@@ -52,6 +52,9 @@ struct HTTPBench {
         defer { server.terminate(); _ = server.wait() }
         try await waitForHealth(port: port, log: log)
         let startRSS = Subprocess.memoryKiB(pid: server.pid, field: "VmRSS") ?? 0
+        // RSS counts the executable's file pages as the kernel happens to map them (large page-cache
+        // folios map whole); anonymous memory is what the process itself allocated.
+        let startAnon = Subprocess.memoryKiB(pid: server.pid, field: "RssAnon") ?? 0
         // Warm up: connections, allocator, lazy tables.
         let warm = Scenario(kind: .clientCredentials, tokenAlgorithm: algorithm)
         _ = try await LoadGenerator.run(.init(port: port, requests: try await requests(warm, count: 1, port: port), rate: nil, seconds: quick ? 0.3 : 1, connections: connections))
@@ -62,9 +65,11 @@ struct HTTPBench {
             rows.append(try await measure(scenario, domain: domain, port: port, pid: server.pid))
         }
         let peakRSS = Subprocess.memoryKiB(pid: server.pid, field: "VmHWM") ?? 0
-        Log.note("serve \(algorithm.rawValue): peak RSS \(peakRSS / 1024) MiB")
+        let endAnon = Subprocess.memoryKiB(pid: server.pid, field: "RssAnon") ?? 0
+        Log.note("serve \(algorithm.rawValue): peak RSS \(peakRSS / 1024) MiB, anonymous \(startAnon / 1024) -> \(endAnon / 1024) MiB")
         return (.obj([
             ("signing_alg", .str(algorithm.rawValue)), ("idle_rss_kib", .num(startRSS)), ("peak_rss_kib", .num(peakRSS)),
+            ("idle_anon_kib", .num(startAnon)), ("anon_after_kib", .num(endAnon)),
             ("pinned_cpu", .num(serverCPU)),
         ]), rows)
     }

@@ -192,7 +192,11 @@ enum Report {
             out.append("   (per core: requests per CPU-second of the server; ratio: per core / 1/(1/crypto ceiling + 1/echo per core); HTTP share: echo cost / grant cost;")
             out.append("    p50/p99 from an open-loop client at half the peak; RSS: the server's resident set after the scenario, replay store included)")
             for server in http["servers"]?.array ?? [] {
-                out.append("   baton serve \(server["signing_alg"]?.stringValue ?? ""): idle RSS \(mib(server["idle_rss_kib"])) MiB, peak RSS \(mib(server["peak_rss_kib"])) MiB")
+                var line = "   baton serve \(server["signing_alg"]?.stringValue ?? ""): idle RSS \(mib(server["idle_rss_kib"])) MiB, peak RSS \(mib(server["peak_rss_kib"])) MiB"
+                if server["idle_anon_kib"] != nil {
+                    line += "; anonymous (allocated, not file pages) \(mib(server["idle_anon_kib"])) MiB idle, \(mib(server["anon_after_kib"])) MiB after the load"
+                }
+                out.append(line)
             }
         }
 
