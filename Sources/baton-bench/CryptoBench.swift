@@ -15,13 +15,13 @@ enum CryptoBench {
         (0..<320).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7 &+ serial &* 131) }
     }
 
-    static func run(seconds: Double, scratch: String) throws -> JSON {
+    static func run(seconds: Double, scratch: String) async throws -> JSON {
         var swift: [(String, JSON?)] = []
         var baton: [(String, JSON?)] = []
         for algorithm in Fixture.algorithms {
-            let (sign, verify) = try swiftCrypto(algorithm, seconds: seconds)
+            let (sign, verify) = try await swiftCrypto(algorithm, seconds: seconds)
             swift.append((algorithm.rawValue, .obj([("sign", .num(round1(sign))), ("verify", .num(round1(verify)))])))
-            let (batonSign, batonVerify) = try batonPath(algorithm, seconds: seconds)
+            let (batonSign, batonVerify) = try await batonPath(algorithm, seconds: seconds)
             baton.append((algorithm.rawValue, .obj([("sign", .num(round1(batonSign))), ("verify", .num(round1(batonVerify)))])))
             Log.note("crypto \(algorithm.rawValue): swift-crypto sign \(formatDouble(sign, digits: 0))/s verify \(formatDouble(verify, digits: 0))/s; Baton sign \(formatDouble(batonSign, digits: 0))/s verify \(formatDouble(batonVerify, digits: 0))/s")
         }
@@ -35,35 +35,35 @@ enum CryptoBench {
         ])
     }
 
-    static func swiftCrypto(_ algorithm: JWSAlgorithm, seconds: Double) throws -> (Double, Double) {
+    static func swiftCrypto(_ algorithm: JWSAlgorithm, seconds: Double) async throws -> (Double, Double) {
         switch algorithm {
         case .rs256, .ps256:
             let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
             let publicKey = key.publicKey
             let padding: _RSA.Signing.Padding = algorithm == .rs256 ? .insecurePKCS1v1_5 : .PSS
-            return try rates(seconds: seconds, signBatch: 1, sign: { try key.signature(for: $0, padding: padding) }) {
+            return try await rates(seconds: seconds, signBatch: 1, sign: { try key.signature(for: $0, padding: padding) }) {
                 publicKey.isValidSignature($0, for: $1, padding: padding)
             }
         case .es256:
             let key = P256.Signing.PrivateKey()
             let publicKey = key.publicKey
-            return try rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
+            return try await rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
         case .es384:
             let key = P384.Signing.PrivateKey()
             let publicKey = key.publicKey
-            return try rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
+            return try await rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
         case .edDSA:
             let key = Curve25519.Signing.PrivateKey()
             let publicKey = key.publicKey
-            return try rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
+            return try await rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
         }
     }
 
     /// Through JOSE, as the handlers call it.
-    static func batonPath(_ algorithm: JWSAlgorithm, seconds: Double) throws -> (Double, Double) {
+    static func batonPath(_ algorithm: JWSAlgorithm, seconds: Double) async throws -> (Double, Double) {
         let key = try SigningKey(kid: "bench", algorithm: algorithm, material: try PrivateKeyMaterial.generate(for: algorithm))
         let publicKey = key.material.publicKey
-        return try rates(seconds: seconds, signBatch: algorithm.keyType == .rsa ? 1 : 10, sign: { try key.signature(for: $0) }) {
+        return try await rates(seconds: seconds, signBatch: algorithm.keyType == .rsa ? 1 : 10, sign: { try key.signature(for: $0) }) {
             publicKey.isValidSignature($0, for: $1, algorithm: algorithm)
         }
     }
@@ -71,14 +71,14 @@ enum CryptoBench {
     /// Sign and verify rates over `inputs`, one after another, each verified with its own signature.
     static func rates<Signature>(
         seconds: Double, signBatch: Int = 10, sign: ([UInt8]) throws -> Signature, verify: (Signature, [UInt8]) -> Bool
-    ) throws -> (Double, Double) {
+    ) async throws -> (Double, Double) {
         let signatures = try inputs.map(sign)
         var next = 0
-        let signRate = try measureRate(seconds: seconds, batch: signBatch) {
+        let signRate = try await measureRate(seconds: seconds, batch: signBatch) {
             _ = try sign(inputs[next % inputs.count])
             next += 1
         }
-        let verifyRate = try measureRate(seconds: seconds, batch: 10) {
+        let verifyRate = try await measureRate(seconds: seconds, batch: 10) {
             let index = next % inputs.count
             guard verify(signatures[index], inputs[index]) else { throw BenchError("verify failed") }
             next += 1

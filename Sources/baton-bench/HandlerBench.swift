@@ -51,21 +51,7 @@ enum HandlerBench {
         // (see `measurementRounds`).
         for _ in 0..<min(50, bodies.count * 4) { await once() }
         let wallStart = Clock.wall()
-        var count = 0
-        var cpu = 0.0
-        var bestRate = 0.0
-        for _ in 0..<measurementRounds {
-            let start = Clock.processCPU()
-            var roundCount = 0
-            repeat {
-                for _ in 0..<20 { await once() }
-                roundCount += 20
-            } while Clock.processCPU() - start < seconds / Double(measurementRounds)
-            let roundCPU = Clock.processCPU() - start
-            bestRate = max(bestRate, Double(roundCount) / roundCPU)
-            count += roundCount
-            cpu += roundCPU
-        }
+        let (bestRate, count, cpu) = await measureRate(seconds: seconds, minimum: 0, batch: 20) { await once() }
         let wall = Clock.wall() - wallStart
         if let firstError { Log.note("handler \(scenario.name): first error: \(firstError)") }
         return .obj([
