@@ -60,13 +60,7 @@ public struct FormParameters: Sendable {
     /// One form-encoded name or value: `+` is a space, `%XX` a byte, and the result must be UTF-8.
     static func decodeComponent(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
         // One pass decides the common case: nothing escaped and plain ASCII needs no copy and no validator.
-        let classes = bytes.withUnsafeBufferPointer { buffer in
-            byteClasses.withUnsafeBufferPointer { table in
-                var classes: UInt8 = 0
-                for byte in buffer { classes |= table[Int(byte)] }
-                return classes
-            }
-        }
+        let classes = classes(of: bytes)
         if classes & escapedClass == 0 {
             if classes & nonASCIIClass == 0 { return interned(bytes) ?? String(decoding: bytes, as: UTF8.self) }
             guard let string = String(validating: bytes, as: UTF8.self) else {
@@ -105,11 +99,16 @@ public struct FormParameters: Sendable {
     /// Whether a component is plain ASCII without `+` or `%` escapes, so its bytes are already its
     /// decoded UTF-8 and `decodeComponent` would only copy them.
     static func isPlainASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
+        classes(of: bytes) == 0
+    }
+
+    /// The union of `byteClasses` over `bytes`.
+    private static func classes(of bytes: ArraySlice<UInt8>) -> UInt8 {
         bytes.withUnsafeBufferPointer { buffer in
             byteClasses.withUnsafeBufferPointer { table in
                 var classes: UInt8 = 0
                 for byte in buffer { classes |= table[Int(byte)] }
-                return classes == 0
+                return classes
             }
         }
     }

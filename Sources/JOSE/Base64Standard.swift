@@ -4,11 +4,7 @@
 public enum Base64Standard {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    private static let decodeTable: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
-        return table
-    }()
+    private static let decodeTable = Base64URL.decodeTable(for: alphabet)
 
     public static func decode(_ text: String) -> [UInt8]? {
         var text = text

@@ -3,11 +3,14 @@
 public enum Base64URL {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    private static let decodeTable: [UInt8] = {
+    private static let decodeTable = decodeTable(for: alphabet)
+
+    /// Each byte's value in `alphabet`, 0xFF for bytes outside it (what the strict decoder tests for).
+    static func decodeTable(for alphabet: [UInt8]) -> [UInt8] {
         var table = [UInt8](repeating: 0xFF, count: 256)
         for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
         return table
-    }()
+    }
 
     /// Every 12-bit value as its two characters, laid out in memory order (8 KiB, built once).
     private static let pairs: [UInt16] = (0..<4096).map { bits in
