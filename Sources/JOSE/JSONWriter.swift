@@ -1,65 +1,53 @@
 /// Writes compact JSON straight into a byte buffer. Token claims and responses are built with it on the
 /// hot path: no intermediate dictionaries, no `Encodable` machinery, one growing array.
-/// The small writing methods are inlinable: a token's claims are a dozen calls from another module, and
-/// inlined they cost a few appends each instead of a call and a uniqueness check per byte run.
 public struct JSONWriter {
-    @usableFromInline var storage: [UInt8]
+    public private(set) var bytes: [UInt8]
     /// Per open container, whether the next item needs a comma: bit d for depth d, as a stack without
     /// a heap allocation (`deep` holds levels past 64, which Baton never writes).
-    @usableFromInline var commaBits: UInt64 = 0
-    @usableFromInline var depth = 0
-    @usableFromInline var deep: [Bool] = []
+    private var commaBits: UInt64 = 0
+    private var depth = 0
+    private var deep: [Bool] = []
 
-    public var bytes: [UInt8] { storage }
-
-    @inlinable
     public init(capacity: Int = 256) {
-        storage = []
-        storage.reserveCapacity(capacity)
+        bytes = []
+        bytes.reserveCapacity(capacity)
     }
 
-    @inlinable
     public mutating func beginObject() {
         separate()
-        storage.append(UInt8(ascii: "{"))
+        bytes.append(UInt8(ascii: "{"))
         push()
     }
 
-    @inlinable
     public mutating func endObject() {
         pop()
-        storage.append(UInt8(ascii: "}"))
+        bytes.append(UInt8(ascii: "}"))
     }
 
-    @inlinable
     public mutating func beginArray() {
         separate()
-        storage.append(UInt8(ascii: "["))
+        bytes.append(UInt8(ascii: "["))
         push()
     }
 
-    @inlinable
     public mutating func endArray() {
         pop()
-        storage.append(UInt8(ascii: "]"))
+        bytes.append(UInt8(ascii: "]"))
     }
 
-    @inlinable
-    mutating func push() {
+    private mutating func push() {
         if depth < 64 { commaBits &= ~(1 << UInt64(depth)) } else { deep.append(false) }
         depth += 1
     }
 
-    @inlinable
-    mutating func pop() {
+    private mutating func pop() {
         precondition(depth > 0, "JSONWriter: unbalanced end")
         depth -= 1
         if depth >= 64 { deep.removeLast() }
     }
 
     /// Whether the innermost open container needs a comma before its next item.
-    @inlinable
-    var needsComma: Bool {
+    private var needsComma: Bool {
         get { depth > 64 ? deep[deep.count - 1] : commaBits & (1 << UInt64(depth - 1)) != 0 }
         set {
             if depth > 64 {
@@ -73,41 +61,37 @@ public struct JSONWriter {
     }
 
     /// Writes a member name; the next value written is its value.
-    @inlinable
     public mutating func key(_ name: String) {
         separate()
-        Self.appendQuoted(name, to: &storage)
-        storage.append(UInt8(ascii: ":"))
+        Self.appendQuoted(name, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
         if depth > 0 { needsComma = false }
     }
 
-    @inlinable
     public mutating func string(_ value: String) {
         separate()
-        Self.appendQuoted(value, to: &storage)
+        Self.appendQuoted(value, to: &bytes)
     }
 
-    @inlinable
     public mutating func int(_ value: Int64) {
         separate()
-        Self.appendInteger(value, to: &storage)
+        Self.appendInteger(value, to: &bytes)
     }
 
-    @inlinable
     public mutating func int(_ value: Int) { int(Int64(value)) }
 
     public mutating func bool(_ value: Bool) {
         separate()
         if value {
-            storage.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
+            bytes.append(contentsOf: [0x74, 0x72, 0x75, 0x65])
         } else {
-            storage.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
+            bytes.append(contentsOf: [0x66, 0x61, 0x6C, 0x73, 0x65])
         }
     }
 
     public mutating func null() {
         separate()
-        storage.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
+        bytes.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
     }
 
     public mutating func value(_ value: JSONValue) {
@@ -117,7 +101,7 @@ public struct JSONWriter {
         case .string(let text): string(text)
         case .number(let number):
             separate()
-            Self.appendNumber(number, to: &storage)
+            Self.appendNumber(number, to: &bytes)
         case .array(let items):
             beginArray()
             for item in items { self.value(item) }
@@ -133,11 +117,8 @@ public struct JSONWriter {
     }
 
     // Convenience members.
-    @inlinable
     public mutating func member(_ name: String, _ value: String) { key(name); string(value) }
-    @inlinable
     public mutating func member(_ name: String, _ value: Int64) { key(name); int(value) }
-    @inlinable
     public mutating func member(_ name: String, _ value: Int) { key(name); int(Int64(value)) }
     public mutating func member(_ name: String, _ value: JSONValue) { key(name); self.value(value) }
     public mutating func member(_ name: String, strings: [String]) {
@@ -155,24 +136,22 @@ public struct JSONWriter {
         assert(token.allSatisfy { $0 == UInt8(ascii: ".") || Base64URL.isAlphabet($0) }, "not a compact JWS")
         key(name)
         separate()
-        storage.append(UInt8(ascii: "\""))
-        storage.append(contentsOf: token)
-        storage.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: token)
+        bytes.append(UInt8(ascii: "\""))
     }
 
-    @inlinable
-    mutating func separate() {
+    private mutating func separate() {
         guard depth > 0 else { return }
         if needsComma {
-            storage.append(UInt8(ascii: ","))
+            bytes.append(UInt8(ascii: ","))
         } else {
             needsComma = true
         }
     }
 
-    @usableFromInline static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    @inlinable
     public static func appendQuoted(_ string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Tokens, URLs and identifiers need no escaping: copy them in one go.
@@ -181,12 +160,10 @@ public struct JSONWriter {
             bytes.append(contentsOf: utf8)
             return true
         }
-        if copied != true { appendEscaped(string, to: &bytes) }
-        bytes.append(UInt8(ascii: "\""))
-    }
-
-    @usableFromInline
-    static func appendEscaped(_ string: String, to bytes: inout [UInt8]) {
+        if copied == true {
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
@@ -201,9 +178,9 @@ public struct JSONWriter {
             default: bytes.append(byte)
             }
         }
+        bytes.append(UInt8(ascii: "\""))
     }
 
-    @inlinable
     public static func appendInteger(_ value: Int64, to bytes: inout [UInt8]) {
         if value == 0 { bytes.append(UInt8(ascii: "0")); return }
         var magnitude = value.magnitude
