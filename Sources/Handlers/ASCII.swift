@@ -18,7 +18,7 @@ enum ASCII {
 
     /// A string from bytes that must be UTF-8. Pure ASCII, the common case in protocol messages, skips
     /// the general validator.
-    static func string(validatingUTF8 bytes: ArraySlice<UInt8>) -> String? {
+    static func string(validatingUTF8 bytes: some Collection<UInt8>) -> String? {
         if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
         return String(validating: bytes, as: UTF8.self)
     }

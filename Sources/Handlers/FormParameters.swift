@@ -14,17 +14,19 @@ public struct FormParameters: Sendable {
         var seenNames: Set<String>?
         var start = body.startIndex
         while start < body.endIndex {
-            let end = body[start...].firstIndex(of: UInt8(ascii: "&")) ?? body.endIndex
-            let part = body[start..<end]
-            start = end + 1
+            // One walk over the pair finds its end and its `=` and classifies both halves, so that
+            // neither half is scanned again before it becomes a string (assertions are long).
+            let split = Self.scanPair(body, from: start)
+            let part = start..<split.end
+            start = split.end + 1
             if part.isEmpty { continue }
             let name: String
             let value: String
-            if let equals = part.firstIndex(of: UInt8(ascii: "=")) {
-                name = try Self.decodeComponent(part[part.startIndex..<equals])
-                value = try Self.decodeComponent(part[(equals + 1)...])
+            if let equals = split.equals {
+                name = try Self.decodeComponent(body[part.lowerBound..<equals], classes: split.nameClasses)
+                value = try Self.decodeComponent(body[(equals + 1)..<part.upperBound], classes: split.valueClasses)
             } else {
-                name = try Self.decodeComponent(part)
+                name = try Self.decodeComponent(body[part], classes: split.nameClasses)
                 value = ""
             }
             // RFC 6749 3.2: a parameter sent without a value is treated as omitted.
@@ -40,6 +42,42 @@ public struct FormParameters: Sendable {
                 throw .invalidRequest("parameter \"\(CompactJWS.printable(name))\" is repeated")
             }
             pairs.append((name, value))
+        }
+    }
+
+    /// Where the pair starting at `start` ends (its `&` or the end of the body), its first `=`, and the
+    /// byte classes of the name and value on either side of it.
+    private static func scanPair(
+        _ body: [UInt8], from start: Int
+    ) -> (end: Int, equals: Int?, nameClasses: UInt8, valueClasses: UInt8) {
+        body.withUnsafeBufferPointer { buffer in
+            byteClasses.withUnsafeBufferPointer { table in
+                var index = start
+                var equals: Int?
+                var nameClasses: UInt8 = 0
+                var classes: UInt8 = 0
+                while index < buffer.count {
+                    // Eight ordinary bytes (class 0) at a time; a word holding anything else is walked.
+                    if index + 8 <= buffer.count, !Self.mayClassify(ByteScan.word(buffer, at: index)) {
+                        index += 8
+                        continue
+                    }
+                    let byteClass = table[Int(buffer[index])]
+                    if byteClass & separatorClass != 0 {
+                        if buffer[index] == UInt8(ascii: "&") { break }
+                        // Only the first `=` splits; later ones belong to the value.
+                        if equals == nil {
+                            equals = index
+                            nameClasses = classes
+                            classes = 0
+                        }
+                    } else {
+                        classes |= byteClass
+                    }
+                    index += 1
+                }
+                return equals == nil ? (index, nil, classes, 0) : (index, equals, nameClasses, classes)
+            }
         }
     }
 
@@ -59,8 +97,12 @@ public struct FormParameters: Sendable {
 
     /// One form-encoded name or value: `+` is a space, `%XX` a byte, and the result must be UTF-8.
     static func decodeComponent(_ bytes: ArraySlice<UInt8>) throws(OAuthError) -> String {
-        // One pass decides the common case: nothing escaped and plain ASCII needs no copy and no validator.
-        let classes = classes(of: bytes)
+        try decodeComponent(bytes, classes: classes(of: bytes))
+    }
+
+    /// The same, given the union of `byteClasses` over `bytes`, which decides the common case: nothing
+    /// escaped and plain ASCII needs no copy and no validator.
+    private static func decodeComponent(_ bytes: ArraySlice<UInt8>, classes: UInt8) throws(OAuthError) -> String {
         if classes & escapedClass == 0 {
             if classes & nonASCIIClass == 0 { return interned(bytes) ?? String(decoding: bytes, as: UTF8.self) }
             guard let string = String(validating: bytes, as: UTF8.self) else {
@@ -68,38 +110,48 @@ public struct FormParameters: Sendable {
             }
             return string
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count)
-        var index = bytes.startIndex
-        while index < bytes.endIndex {
-            let byte = bytes[index]
-            switch byte {
-            case UInt8(ascii: "+"):
-                output.append(UInt8(ascii: " "))
-                index += 1
-            case UInt8(ascii: "%"):
-                guard index + 2 < bytes.endIndex,
-                      let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else {
-                    throw .invalidRequest("the request body has a malformed percent-escape")
+        // Decoded on the stack: the result is never longer than its encoding, and a grant-type URI
+        // decodes to one of the interned literals without any heap buffer at all.
+        let decoded: String?? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { output -> String?? in
+            var count = 0
+            var index = bytes.startIndex
+            while index < bytes.endIndex {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "+"):
+                    output[count] = UInt8(ascii: " ")
+                    index += 1
+                case UInt8(ascii: "%"):
+                    guard index + 2 < bytes.endIndex,
+                          let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else { return .none }
+                    output[count] = high << 4 | low
+                    index += 3
+                default:
+                    output[count] = byte
+                    index += 1
                 }
-                output.append(high << 4 | low)
-                index += 3
-            default:
-                output.append(byte)
-                index += 1
+                count += 1
             }
+            let result = UnsafeBufferPointer(rebasing: output[..<count])
+            if let known = interned(result) { return .some(known) }
+            return .some(ASCII.string(validatingUTF8: result))
         }
-        if let known = interned(output[...]) { return known }
-        guard let string = ASCII.string(validatingUTF8: output[...]) else {
-            throw .invalidRequest("the request body is not valid UTF-8")
-        }
+        guard let decoded else { throw .invalidRequest("the request body has a malformed percent-escape") }
+        guard let string = decoded else { throw .invalidRequest("the request body is not valid UTF-8") }
         return string
     }
 
     /// Whether a component is plain ASCII without `+` or `%` escapes, so its bytes are already its
     /// decoded UTF-8 and `decodeComponent` would only copy them.
     static func isPlainASCII(_ bytes: ArraySlice<UInt8>) -> Bool {
-        classes(of: bytes) == 0
+        classes(of: bytes) & (escapedClass | nonASCIIClass) == 0
+    }
+
+    /// Whether any of the eight bytes in `word` has a class other than 0.
+    @inline(__always)
+    private static func mayClassify(_ word: UInt64) -> Bool {
+        ByteScan.hasNonASCII(word) || ByteScan.has(UInt8(ascii: "&"), in: word) || ByteScan.has(UInt8(ascii: "="), in: word)
+            || ByteScan.has(UInt8(ascii: "%"), in: word) || ByteScan.has(UInt8(ascii: "+"), in: word)
     }
 
     /// The union of `byteClasses` over `bytes`.
@@ -121,7 +173,7 @@ public struct FormParameters: Sendable {
         PrivateKeyJWT.assertionType,
     ]
 
-    private static func interned(_ bytes: ArraySlice<UInt8>) -> String? {
+    private static func interned(_ bytes: some Collection<UInt8>) -> String? {
         guard bytes.count > 15 else { return nil }
         for value in internedValues where value.utf8.count == bytes.count && value.utf8.elementsEqual(bytes) { return value }
         return nil
@@ -129,10 +181,12 @@ public struct FormParameters: Sendable {
 
     private static let escapedClass: UInt8 = 1
     private static let nonASCIIClass: UInt8 = 2
-    /// Per byte: whether it needs decoding (`+`, `%`) or UTF-8 validation (non-ASCII). A table lookup
-    /// per byte, no branches: assertions and subject tokens are hundreds of bytes long.
+    private static let separatorClass: UInt8 = 4
+    /// Per byte: whether it needs decoding (`+`, `%`), UTF-8 validation (non-ASCII) or ends a name or
+    /// pair (`=`, `&`). A table lookup per byte: assertions and subject tokens are hundreds of bytes long.
     private static let byteClasses: [UInt8] = (0...255).map { byte in
         if byte == Int(UInt8(ascii: "+")) || byte == Int(UInt8(ascii: "%")) { return escapedClass }
+        if byte == Int(UInt8(ascii: "=")) || byte == Int(UInt8(ascii: "&")) { return separatorClass }
         return byte >= 0x80 ? nonASCIIClass : 0
     }
 

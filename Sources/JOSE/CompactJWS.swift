@@ -68,9 +68,13 @@ public enum CompactJWS {
         var dotCount = 0
         var firstDot = 0
         var secondDot = 0
-        for index in bytes.indices where bytes[index] == UInt8(ascii: ".") {
-            if dotCount == 0 { firstDot = index } else if dotCount == 1 { secondDot = index }
-            dotCount += 1
+        bytes.withUnsafeBufferPointer { buffer in
+            var index = ByteScan.firstIndex(of: UInt8(ascii: "."), in: buffer, from: 0)
+            while index < buffer.count {
+                if dotCount == 0 { firstDot = index } else if dotCount == 1 { secondDot = index }
+                dotCount += 1
+                index = ByteScan.firstIndex(of: UInt8(ascii: "."), in: buffer, from: index + 1)
+            }
         }
         if dotCount == 4 { throw JWSError("encrypted tokens (JWE) are not accepted") }
         guard dotCount == 2 else { throw JWSError("the token is not a compact JWS (three dot-separated parts)") }

@@ -1,0 +1,101 @@
+import Handlers
+import Testing
+
+/// `FormParameters` against a deliberately simple reference parser (split on `&`, then on the first
+/// `=`, then decode byte by byte), over bodies built so that every special byte lands at every offset
+/// of the eight-byte words the parser skips over.
+@Suite struct FormParametersTests {
+    enum Parsed: Equatable {
+        case pairs([String: [String]])
+        case refused
+    }
+
+    static func reference(_ body: [UInt8]) -> Parsed {
+        var result: [String: [String]] = [:]
+        for part in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = part.firstIndex(of: UInt8(ascii: "="))
+            guard let name = decode(equals.map { part[..<$0] } ?? part[...]),
+                  let value = equals.map({ decode(part[($0 + 1)...]) }) ?? "" else { return .refused }
+            guard !name.isEmpty, !value.isEmpty else { continue }
+            if result[name] != nil, name != "audience", name != "resource" { return .refused }
+            result[name, default: []].append(value)
+        }
+        return .pairs(result)
+    }
+
+    static func decode(_ bytes: ArraySlice<UInt8>) -> String? {
+        var output: [UInt8] = []
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            switch bytes[index] {
+            case UInt8(ascii: "+"):
+                output.append(0x20)
+                index += 1
+            case UInt8(ascii: "%"):
+                // Both digits checked by hand: `UInt8(_:radix:)` would take "+e" as a signed number.
+                let digits = bytes[(index + 1)..<min(index + 3, bytes.endIndex)]
+                guard digits.count == 2, digits.allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
+                      let byte = UInt8(String(decoding: digits, as: UTF8.self), radix: 16) else { return nil }
+                output.append(byte)
+                index += 3
+            default:
+                output.append(bytes[index])
+                index += 1
+            }
+        }
+        return String(validating: output, as: UTF8.self)
+    }
+
+    static func parsed(_ body: [UInt8]) -> Parsed {
+        guard let form = try? FormParameters(parsing: body) else { return .refused }
+        var result: [String: [String]] = [:]
+        for name in names(in: body) where form.contains(name) {
+            result[name] = form.values(name)
+        }
+        return .pairs(result)
+    }
+
+    /// Every name the reference could produce, so the parsed form can be read back by name.
+    static func names(in body: [UInt8]) -> Set<String> {
+        Set(body.split(separator: UInt8(ascii: "&")).compactMap { part in
+            decode(part.firstIndex(of: UInt8(ascii: "=")).map { part[..<$0] } ?? part[...])
+        })
+    }
+
+    /// Pieces that exercise each branch: plain runs of several lengths, escapes good and bad, `+`,
+    /// multi-byte and invalid UTF-8, extra `=`, empty pairs.
+    static let pieces: [[UInt8]] = [
+        Array("abcdefgh".utf8), Array("x".utf8), Array("eyJhbGciOiJFUzI1NiJ9".utf8), Array("%3A".utf8), Array("%zz".utf8),
+        Array("+".utf8), Array("=".utf8), Array("&".utf8), Array("é".utf8), [0xFF], Array("%C3%A9".utf8), Array("%".utf8), Array("-_.".utf8),
+    ]
+
+    @Test("agrees with the reference on 20,000 generated bodies")
+    func generatedBodies() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<20_000 {
+            var body: [UInt8] = []
+            let names = ["grant_type", "assertion", "scope", "audience", "n"]
+            for pair in 0..<Int.random(in: 1...4, using: &generator) {
+                if pair > 0 { body.append(UInt8(ascii: "&")) }
+                body += Array(names.randomElement(using: &generator)!.utf8)
+                body.append(UInt8(ascii: "="))
+                for _ in 0..<Int.random(in: 0...6, using: &generator) { body += Self.pieces.randomElement(using: &generator)! }
+            }
+            let expected = Self.reference(body)
+            let actual = Self.parsed(body)
+            #expect(actual == expected, "body \(String(decoding: body, as: UTF8.self))")
+            if actual != expected { return }
+        }
+    }
+
+    @Test("a long plain value keeps every byte, whatever its offset in the body")
+    func longValues() throws {
+        for offset in 0..<16 {
+            let value = String(repeating: "Ab9-_.", count: 120) + String(repeating: "z", count: offset)
+            let form = try FormParameters(parsing: Array("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(value)&scope=a+b".utf8))
+            #expect(form["assertion"] == value)
+            #expect(form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer")
+            #expect(form["scope"] == "a b")
+        }
+    }
+}
