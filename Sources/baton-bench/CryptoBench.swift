@@ -1,5 +1,7 @@
 import Crypto
+import Handlers
 import JOSE
+import Runtime
 import _CryptoExtras
 
 /// Section 1: per-core signature rates, measured in this run on this machine.
@@ -7,21 +9,60 @@ import _CryptoExtras
 /// - `baton`: Baton's own `SigningKey`/`PublicKeyMaterial` path, with the backend it chose at load;
 /// - `openssl`: `openssl speed` (OpenSSL 3, CPU time), for the machine's crypto limit.
 enum CryptoBench {
-    /// Signing inputs of a typical size (header.payload of an access token), all different: a server
-    /// signs and verifies a new token each time. Verifying one signature over and over measured about 6%
-    /// faster for ES256 here than verifying distinct ones (the same swift-crypto call), which would set
-    /// the ceiling above what any server handling real traffic can reach.
-    static let inputs: [[UInt8]] = (0..<2048).map { serial in
-        (0..<320).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7 &+ serial &* 131) }
+    /// What the signatures of section 1 are computed over: inputs the size of the tokens this run signs
+    /// (an access token's header.payload) and verifies (a jwt-bearer assertion's), all different.
+    /// The length matters: EdDSA hashes its input twice with SHA-512, and a 343-byte access token signs
+    /// 1.5% slower than a 320-byte stand-in did. Distinct inputs because verifying one signature over and
+    /// over measured about 6% faster for ES256 than verifying distinct ones (the same swift-crypto call),
+    /// which would set the ceiling above what any server handling real traffic can reach.
+    struct Inputs {
+        var sign: [[UInt8]]
+        var verify: [[UInt8]]
+
+        init(signLength: Int, verifyLength: Int) {
+            sign = Self.make(length: signLength)
+            verify = Self.make(length: verifyLength)
+        }
+
+        static func make(length: Int) -> [[UInt8]] {
+            (0..<2048).map { serial in (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7 &+ serial &* 131) } }
+        }
     }
 
-    static func run(seconds: Double, scratch: String) async throws -> JSON {
+    /// Signing-input lengths of a client-credentials access token issued by the fixture's ES256 domain
+    /// and of a jwt-bearer assertion from its identity provider. The other algorithms' headers differ
+    /// by at most a byte or two.
+    static func tokenLengths(_ fixture: Fixture) async throws -> (sign: Int, verify: Int) {
+        let domain = try fixture.domain(.es256)
+        let cc = Scenario(kind: .clientCredentials, tokenAlgorithm: .es256)
+        let body = try await cc.bodies(fixture, domain: domain, count: 1, run: "length", now: Clock.unixSeconds())[0]
+        let response = await RouteTable(domain: domain).respond(
+            to: EndpointRequest(method: "POST", path: "/token", headers: cc.headers, body: Array(body.utf8)),
+            in: LiveEnvironment(replayStore: MemoryReplayStore()).make()
+        )
+        guard response.status == 200, let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue else {
+            throw BenchError("could not issue a token to size the signing inputs")
+        }
+        let assertion = try fixture.userAssertion(.es256, serial: 0, run: "length\(Clock.unixSeconds())", now: Clock.unixSeconds())
+        return (signingInputLength(token), signingInputLength(assertion))
+    }
+
+    /// header.payload: everything before the second dot.
+    static func signingInputLength(_ token: String) -> Int {
+        let dots = token.utf8.indices.filter { token.utf8[$0] == UInt8(ascii: ".") }
+        return dots.count >= 2 ? token.utf8.distance(from: token.utf8.startIndex, to: dots[1]) : token.utf8.count
+    }
+
+    static func run(seconds: Double, fixture: Fixture, scratch: String) async throws -> JSON {
+        let lengths = try await tokenLengths(fixture)
+        let inputs = Inputs(signLength: lengths.sign, verifyLength: lengths.verify)
+        Log.note("crypto: signing \(lengths.sign)-byte inputs, verifying \(lengths.verify)-byte ones (this run's token and assertion)")
         var swift: [(String, JSON?)] = []
         var baton: [(String, JSON?)] = []
         for algorithm in Fixture.algorithms {
-            let (sign, verify) = try await swiftCrypto(algorithm, seconds: seconds)
+            let (sign, verify) = try await swiftCrypto(algorithm, seconds: seconds, inputs: inputs)
             swift.append((algorithm.rawValue, .obj([("sign", .num(round1(sign))), ("verify", .num(round1(verify)))])))
-            let (batonSign, batonVerify) = try await batonPath(algorithm, seconds: seconds)
+            let (batonSign, batonVerify) = try await batonPath(algorithm, seconds: seconds, inputs: inputs)
             baton.append((algorithm.rawValue, .obj([("sign", .num(round1(batonSign))), ("verify", .num(round1(batonVerify)))])))
             Log.note("crypto \(algorithm.rawValue): swift-crypto sign \(formatDouble(sign, digits: 0))/s verify \(formatDouble(verify, digits: 0))/s; Baton sign \(formatDouble(batonSign, digits: 0))/s verify \(formatDouble(batonVerify, digits: 0))/s")
         }
@@ -30,57 +71,58 @@ enum CryptoBench {
         let rounds = seconds >= Double(measurementRounds) ? measurementRounds : 1
         let openssl = try openSSLSpeed(seconds: max(1, Int((seconds / Double(rounds)).rounded())), rounds: rounds, scratch: scratch)
         return .obj([
+            ("input_bytes", .obj([("sign", .num(Double(lengths.sign))), ("verify", .num(Double(lengths.verify)))])),
             ("swift_crypto", .obj(swift)), ("baton", .obj(baton)), ("openssl", openssl.rates), ("openssl_version", .str(openssl.version)),
             ("backends", .obj(Fixture.algorithms.map { ($0.rawValue, .str(SigningBackend.name(for: $0))) })),
         ])
     }
 
-    static func swiftCrypto(_ algorithm: JWSAlgorithm, seconds: Double) async throws -> (Double, Double) {
+    static func swiftCrypto(_ algorithm: JWSAlgorithm, seconds: Double, inputs: Inputs) async throws -> (Double, Double) {
         switch algorithm {
         case .rs256, .ps256:
             let key = try _RSA.Signing.PrivateKey(keySize: .bits2048)
             let publicKey = key.publicKey
             let padding: _RSA.Signing.Padding = algorithm == .rs256 ? .insecurePKCS1v1_5 : .PSS
-            return try await rates(seconds: seconds, signBatch: 1, sign: { try key.signature(for: $0, padding: padding) }) {
+            return try await rates(inputs, seconds: seconds, signBatch: 1, sign: { try key.signature(for: $0, padding: padding) }) {
                 publicKey.isValidSignature($0, for: $1, padding: padding)
             }
         case .es256:
             let key = P256.Signing.PrivateKey()
             let publicKey = key.publicKey
-            return try await rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
+            return try await rates(inputs, seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
         case .es384:
             let key = P384.Signing.PrivateKey()
             let publicKey = key.publicKey
-            return try await rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
+            return try await rates(inputs, seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
         case .edDSA:
             let key = Curve25519.Signing.PrivateKey()
             let publicKey = key.publicKey
-            return try await rates(seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
+            return try await rates(inputs, seconds: seconds, sign: { try key.signature(for: $0) }) { publicKey.isValidSignature($0, for: $1) }
         }
     }
 
     /// Through JOSE, as the handlers call it.
-    static func batonPath(_ algorithm: JWSAlgorithm, seconds: Double) async throws -> (Double, Double) {
+    static func batonPath(_ algorithm: JWSAlgorithm, seconds: Double, inputs: Inputs) async throws -> (Double, Double) {
         let key = try SigningKey(kid: "bench", algorithm: algorithm, material: try PrivateKeyMaterial.generate(for: algorithm))
         let publicKey = key.material.publicKey
-        return try await rates(seconds: seconds, signBatch: algorithm.keyType == .rsa ? 1 : 10, sign: { try key.signature(for: $0) }) {
+        return try await rates(inputs, seconds: seconds, signBatch: algorithm.keyType == .rsa ? 1 : 10, sign: { try key.signature(for: $0) }) {
             publicKey.isValidSignature($0, for: $1, algorithm: algorithm)
         }
     }
 
-    /// Sign and verify rates over `inputs`, one after another, each verified with its own signature.
+    /// Sign rate over `inputs.sign`; verify rate over `inputs.verify`, each with its own signature.
     static func rates<Signature>(
-        seconds: Double, signBatch: Int = 10, sign: ([UInt8]) throws -> Signature, verify: (Signature, [UInt8]) -> Bool
+        _ inputs: Inputs, seconds: Double, signBatch: Int = 10, sign: ([UInt8]) throws -> Signature, verify: (Signature, [UInt8]) -> Bool
     ) async throws -> (Double, Double) {
-        let signatures = try inputs.map(sign)
+        let signatures = try inputs.verify.map(sign)
         var next = 0
         let signRate = try await measureRate(seconds: seconds, batch: signBatch) {
-            _ = try sign(inputs[next % inputs.count])
+            _ = try sign(inputs.sign[next % inputs.sign.count])
             next += 1
         }
         let verifyRate = try await measureRate(seconds: seconds, batch: 10) {
-            let index = next % inputs.count
-            guard verify(signatures[index], inputs[index]) else { throw BenchError("verify failed") }
+            let index = next % inputs.verify.count
+            guard verify(signatures[index], inputs.verify[index]) else { throw BenchError("verify failed") }
             next += 1
         }
         return (signRate.rate, verifyRate.rate)

@@ -164,6 +164,9 @@ enum Report {
             }
             out.append(contentsOf: grid(rows))
             if let version = crypto["openssl_version"]?.stringValue { out.append("   (\(version); PS256 uses the RSA-2048 figures of `openssl speed`)") }
+            if let sign = crypto["input_bytes"]?["sign"]?.double, let verify = crypto["input_bytes"]?["verify"]?.double {
+                out.append("   (signing \(Int(sign))-byte inputs and verifying \(Int(verify))-byte ones: the signing inputs of this run's access token and assertion)")
+            }
         }
 
         if let handler = results["handler"]?.arrayValue {

@@ -92,7 +92,7 @@ enum Main {
                 failures.append("\(name): \(error)")
             }
         }
-        await section("crypto") { try await CryptoBench.run(seconds: quick ? 0.1 : 1, scratch: work) }
+        await section("crypto") { try await CryptoBench.run(seconds: quick ? 0.1 : 1, fixture: fixture, scratch: work) }
         var handlerRates: [String: Double] = [:]
         await section("handler") {
             let handler = try await HandlerBench.run(fixture: fixture, seconds: quick ? 0.2 : 2, quick: quick)
