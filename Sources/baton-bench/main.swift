@@ -57,8 +57,8 @@ enum Main {
             case "report":
                 guard let path = arguments.positional.first else { throw BenchError("usage: baton-bench report FILE") }
                 let results = try JSONParser.parse(try Files.read(path), maxDepth: 16)
-                let (_, targets) = Report.evaluate(results)
-                print(Report.table(results, targets: targets), terminator: "")
+                let (evaluated, targets) = Report.evaluate(results)
+                print(Report.table(evaluated, targets: targets), terminator: "")
             case "mint": try await mint(arguments)
             case "profile": try await profile(arguments)
             default: throw BenchError("unknown command \(arguments.command)")

@@ -230,6 +230,20 @@ struct JSONWriterTests {
         #expect(!bytes.dropFirst().dropLast().contains { $0 < 0x20 })
     }
 
+    @Test("a character that needs escaping is found at every offset of a long string")
+    func escapingAtEveryOffset() throws {
+        for special in ["\"", "\\", "\u{0}", "\u{1F}", "\n"] {
+            for offset in 0..<24 {
+                let text = String(repeating: "a", count: offset) + special + String(repeating: "b", count: 23 - offset)
+                let bytes = try roundTrip(.string(text))
+                #expect(bytes.count > text.utf8.count + 2, "\(special.debugDescription) at \(offset) was not escaped")
+            }
+        }
+        // Bytes just above the control range, and non-ASCII, are copied as they are.
+        let plain = String(repeating: " !#~\u{7F}é", count: 5)
+        #expect(try roundTrip(.string(plain)) == [0x22] + Array(plain.utf8) + [0x22])
+    }
+
     @Test("unicode is written as UTF-8 and read back", arguments: ["é", "€", "😀", "𝄞", "\u{2028}\u{2029}", "e\u{0301}", "日本語", "\u{FEFF}x"])
     func unicode(_ text: String) throws {
         let bytes = try roundTrip(.string(text))
