@@ -4,6 +4,11 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    // Generic types such as `Set<JWSAlgorithm>` get their metadata through direct accessor calls that
+    // pass the conformances along, instead of from a mangled name that the runtime demangles and then
+    // checks by scanning every conformance record of the statically linked program (~3,700, ~26 µs per
+    // type and protocol). A cold `baton invoke` made 22 such scans; this leaves 13 and saves ~0.2 ms.
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
 ]
 
 let package = Package(

@@ -12,8 +12,11 @@ import Testing
     .enabled(if: Fixture.hasPostgres, "set BATON_TEST_POSTGRES_URL (export BATON_TEST_POSTGRES_URL=$(.ci/postgres start))")
 )
 struct PostgresReplayStoreTests {
+    /// A longer answer deadline than the 2.5 s default: these tests check what the store answers, and
+    /// they run beside suites that spawn processes. Under that load a first claim (connect, create the
+    /// table) once took longer than 2.5 s. Deadlines themselves are tested with an unreachable server.
     func makeStore(purge: PurgePolicy = PurgePolicy()) throws -> PostgresReplayStore {
-        PostgresReplayStore(url: try PostgresURL(Fixture.postgresURL!), purge: purge)
+        PostgresReplayStore(url: try PostgresURL(Fixture.postgresURL!), timeout: .seconds(15), purge: purge)
     }
 
     func withStore(purge: PurgePolicy = PurgePolicy(), _ body: (PostgresReplayStore) async throws -> Void) async throws {
