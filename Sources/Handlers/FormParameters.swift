@@ -57,7 +57,8 @@ public struct FormParameters: Sendable {
                 var nameClasses: UInt8 = 0
                 var classes: UInt8 = 0
                 while index < buffer.count {
-                    // Eight ordinary bytes (class 0) at a time; a word holding anything else is walked.
+                    // Eight ordinary bytes (class 0) at a time; from a word holding anything else, one byte
+                    // goes through the table and the test starts again at the next.
                     if index + 8 <= buffer.count, !Self.mayClassify(ByteScan.word(buffer, at: index)) {
                         index += 8
                         continue
@@ -147,7 +148,8 @@ public struct FormParameters: Sendable {
         classes(of: bytes) & (escapedClass | nonASCIIClass) == 0
     }
 
-    /// Whether any of the eight bytes in `word` has a class other than 0.
+    /// Whether any of the eight bytes in `word` has a class other than 0: the bytes `byteClasses` lists,
+    /// which this must name too, or bytes in skipped words would lose their class.
     @inline(__always)
     private static func mayClassify(_ word: UInt64) -> Bool {
         ByteScan.hasNonASCII(word) || ByteScan.has(UInt8(ascii: "&"), in: word) || ByteScan.has(UInt8(ascii: "="), in: word)
@@ -183,12 +185,18 @@ public struct FormParameters: Sendable {
     private static let nonASCIIClass: UInt8 = 2
     private static let separatorClass: UInt8 = 4
     /// Per byte: whether it needs decoding (`+`, `%`), UTF-8 validation (non-ASCII) or ends a name or
-    /// pair (`=`, `&`). A table lookup per byte: assertions and subject tokens are hundreds of bytes long.
-    private static let byteClasses: [UInt8] = (0...255).map { byte in
-        if byte == Int(UInt8(ascii: "+")) || byte == Int(UInt8(ascii: "%")) { return escapedClass }
-        if byte == Int(UInt8(ascii: "=")) || byte == Int(UInt8(ascii: "&")) { return separatorClass }
-        return byte >= 0x80 ? nonASCIIClass : 0
-    }
+    /// pair (`=`, `&`). Consulted only for bytes of words `mayClassify` flags, which must name the same.
+    private static let byteClasses: [UInt8] = {
+        let table: [UInt8] = (0...255).map { byte in
+            if byte == Int(UInt8(ascii: "+")) || byte == Int(UInt8(ascii: "%")) { return escapedClass }
+            if byte == Int(UInt8(ascii: "=")) || byte == Int(UInt8(ascii: "&")) { return separatorClass }
+            return byte >= 0x80 ? nonASCIIClass : 0
+        }
+        // The word test and the table must agree on every byte (checked in debug builds, so by the tests).
+        assert((0...255).allSatisfy { byte in (table[byte] != 0) == mayClassify(0x0101_0101_0101_0101 &* UInt64(byte)) },
+               "FormParameters.mayClassify does not flag the bytes byteClasses classifies")
+        return table
+    }()
 
     private static func hexValue(_ byte: UInt8) -> UInt8? {
         switch byte {

@@ -13,23 +13,24 @@ public enum ByteScan {
         (word &- ones) & ~word & highBits
     }
 
-    /// Non-zero when some byte of `word` equals `byte`.
+    /// Whether some byte of `word` equals `byte`.
     @inlinable @inline(__always)
     public static func has(_ byte: UInt8, in word: UInt64) -> Bool {
         zeroByteBits(word ^ (ones &* UInt64(byte))) != 0
     }
 
-    /// Non-zero when some byte of `word` is 0x80 or above.
+    /// Whether some byte of `word` is 0x80 or above.
     @inlinable @inline(__always)
     public static func hasNonASCII(_ word: UInt64) -> Bool {
         word & highBits != 0
     }
 
-    /// The eight bytes at `offset`, in memory order (the least significant byte first on every platform),
-    /// which is all the tests above need.
+    /// The eight bytes at `offset` as one word. Byte order does not matter: every test above asks whether
+    /// any of the eight matches, not which. Callers check `offset + 8 <= buffer.count` first.
     @inlinable @inline(__always)
     public static func word(_ buffer: UnsafeBufferPointer<UInt8>, at offset: Int) -> UInt64 {
-        UInt64(littleEndian: UnsafeRawPointer(buffer.baseAddress!).loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        assert(offset >= 0 && offset + 8 <= buffer.count, "ByteScan.word: eight bytes at \(offset) are outside the buffer")
+        return UnsafeRawPointer(buffer.baseAddress!).loadUnaligned(fromByteOffset: offset, as: UInt64.self)
     }
 
     /// The first index at or after `start` holding `byte`, or `buffer.count`.

@@ -72,10 +72,6 @@ enum Report {
             }
         }
 
-        func replace(_ name: String, _ value: JSON) {
-            if let index = members.firstIndex(where: { $0.name == name }) { members[index].value = value } else { members.append(.init(name: name, value: value)) }
-        }
-
         if let handler = results["handler"]?.arrayValue {
             var rows: [JSON] = []
             for row in handler {
@@ -100,7 +96,7 @@ enum Report {
                 }
                 rows.append(.object(JSONObject(members: fields)))
             }
-            replace("handler", .array(rows))
+            set(&members, "handler", .array(rows))
         }
 
         if let http = results["http"], let scenarios = http["scenarios"]?.arrayValue {
@@ -129,7 +125,7 @@ enum Report {
             }
             var httpMembers = http.objectValue?.members ?? []
             if let index = httpMembers.firstIndex(where: { $0.name == "scenarios" }) { httpMembers[index].value = .array(rows) }
-            replace("http", .object(JSONObject(members: httpMembers)))
+            set(&members, "http", .object(JSONObject(members: httpMembers)))
             for server in http["servers"]?.array ?? [] {
                 let peak = (server["peak_rss_kib"]?.double ?? 0) / 1024
                 targets.append(Target(name: "baton serve (\(server["signing_alg"]?.stringValue ?? "")) peak RSS under load", goal: "<= 40 MiB",
@@ -150,8 +146,8 @@ enum Report {
 
         let errors = totalErrors(results)
         targets.append(Target(name: "request errors (all sections)", goal: "0", measured: String(errors), met: errors == 0))
-        replace("disturbances", .array(disturbances.map { .str($0) }))
-        replace("targets", .array(targets.map { .obj([("name", .str($0.name)), ("goal", .str($0.goal)), ("measured", .str($0.measured)), ("met", .bool($0.met))]) }))
+        set(&members, "disturbances", .array(disturbances.map { .str($0) }))
+        set(&members, "targets", .array(targets.map { .obj([("name", .str($0.name)), ("goal", .str($0.goal)), ("measured", .str($0.measured)), ("met", .bool($0.met))]) }))
         return (.object(JSONObject(members: members)), targets)
     }
 
@@ -190,7 +186,7 @@ enum Report {
             out.append(contentsOf: grid(rows))
             if let version = crypto["openssl_version"]?.stringValue { out.append("   (\(version); PS256 uses the RSA-2048 figures of `openssl speed`)") }
             if let sign = crypto["input_bytes"]?["sign"]?.double, let verify = crypto["input_bytes"]?["verify"]?.double {
-                out.append("   (signing \(Int(sign))-byte inputs and verifying \(Int(verify))-byte ones: the signing inputs of this run's access token and assertion)")
+                out.append("   (swift-crypto and Baton sign \(Int(sign))-byte inputs and verify \(Int(verify))-byte ones, the signing inputs of this run's access token and assertion)")
             }
         }
 
