@@ -13,8 +13,7 @@ public enum Base64Standard {
 
     @inlinable
     public static func decode<Bytes: Collection>(_ bytes: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
-        if let result = bytes.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
-        return Array(bytes).withUnsafeBufferPointer { decode(contiguous: $0) }
+        Base64URL.withContiguous(bytes) { decode(contiguous: $0) }
     }
 
     @usableFromInline

@@ -29,11 +29,20 @@ public enum Base64URL {
     // The generic entry points are inlinable so that callers in other modules get them specialised for
     // their own collection type; unspecialised, each call goes through witness tables.
 
+    /// `body` over the bytes where they lie, or over an array copy of them when the collection has no
+    /// contiguous storage: what every generic entry point here and in `Base64Standard` does first.
+    @inlinable
+    static func withContiguous<Bytes: Collection, Result>(
+        _ bytes: Bytes, _ body: (UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result where Bytes.Element == UInt8 {
+        if let result = bytes.withContiguousStorageIfAvailable(body) { return result }
+        return Array(bytes).withUnsafeBufferPointer(body)
+    }
+
     /// Appends the encoding of `bytes` to `output`.
     @inlinable
     public static func encode<Bytes: Collection>(_ bytes: Bytes, into output: inout [UInt8]) where Bytes.Element == UInt8 {
-        if bytes.withContiguousStorageIfAvailable({ encode(contiguous: $0, into: &output) }) != nil { return }
-        Array(bytes).withUnsafeBufferPointer { encode(contiguous: $0, into: &output) }
+        withContiguous(bytes) { encode(contiguous: $0, into: &output) }
     }
 
     /// Appends in place: the output grows once, then is written through its storage.
@@ -97,8 +106,7 @@ public enum Base64URL {
 
     @inlinable
     public static func encodeToString<Bytes: Collection>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-        if let string = bytes.withContiguousStorageIfAvailable({ encodeToString(contiguous: $0) }) { return string }
-        return Array(bytes).withUnsafeBufferPointer { encodeToString(contiguous: $0) }
+        withContiguous(bytes) { encodeToString(contiguous: $0) }
     }
 
     /// Written straight into the string's own storage: one allocation per token id, not two.
@@ -113,8 +121,7 @@ public enum Base64URL {
     /// the last character must be zero, so that each byte string has exactly one accepted encoding.
     @inlinable
     public static func decode<Input: Collection>(_ input: Input) -> [UInt8]? where Input.Element == UInt8 {
-        if let result = input.withContiguousStorageIfAvailable({ decode(contiguous: $0) }) { return result }
-        return Array(input).withUnsafeBufferPointer { decode(contiguous: $0) }
+        withContiguous(input) { decode(contiguous: $0) }
     }
 
     @usableFromInline
