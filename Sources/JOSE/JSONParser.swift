@@ -88,7 +88,8 @@ public struct JSONParser {
                 let nameOffset = index
                 let name = try parseString()
                 // RFC 8259 compares names by code points, not by Unicode canonical equivalence.
-                for member in object.members where JSONObject.sameName(member.name, name) {
+                let nameKey = NameKey(name)
+                if object.contains(name: name, key: nameKey) {
                     throw JSONParseError(message: "duplicate member \"\(name)\"", offset: nameOffset)
                 }
                 skipWhitespace()
@@ -96,7 +97,7 @@ public struct JSONParser {
                 index += 1
                 skipWhitespace()
                 let value = try parseValue(depth: depth)
-                object.members.append(.init(name: name, value: value))
+                object.members.append(.init(name: name, nameKey: nameKey, value: value))
                 skipWhitespace()
                 guard index < bytes.count else { throw error("unexpected end of input") }
                 if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

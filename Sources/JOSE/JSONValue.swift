@@ -52,11 +52,21 @@ public enum JSONValue: Sendable, Equatable {
 /// small, so a linear lookup beats hashing and keeps the original order for re-serialisation.
 public struct JSONObject: Sendable, Equatable {
     public struct Member: Sendable, Equatable {
-        public var name: String
+        public var name: String { didSet { nameKey = NameKey(name) } }
         public var value: JSONValue
+        /// Derived from `name`; compared before the name itself.
+        private(set) var nameKey: NameKey
+
         public init(name: String, value: JSONValue) {
             self.name = name
             self.value = value
+            self.nameKey = NameKey(name)
+        }
+
+        init(name: String, nameKey: NameKey, value: JSONValue) {
+            self.name = name
+            self.value = value
+            self.nameKey = nameKey
         }
     }
 
@@ -67,8 +77,19 @@ public struct JSONObject: Sendable, Equatable {
     }
 
     public subscript(name: String) -> JSONValue? {
-        for member in members where Self.sameName(member.name, name) { return member.value }
+        let key = NameKey(name)
+        for member in members where member.nameKey == key && (key.isWholeName || Self.sameName(member.name, name)) {
+            return member.value
+        }
         return nil
+    }
+
+    /// Whether a member of this name is present (the duplicate check of the parser).
+    func contains(name: String, key: NameKey) -> Bool {
+        for member in members where member.nameKey == key && (key.isWholeName || Self.sameName(member.name, name)) {
+            return true
+        }
+        return false
     }
 
     /// RFC 8259 compares member names by code points, not by Unicode canonical equivalence as `==` on
@@ -89,4 +110,30 @@ public struct JSONObject: Sendable, Equatable {
     public var names: [String] { members.map(\.name) }
 
     public var isEmpty: Bool { members.isEmpty }
+}
+
+/// A member name's length and first seven UTF-8 bytes in one word. Claim and header lookups compare
+/// words instead of strings: most names differ in length or within their first bytes, and a name of
+/// up to seven bytes (iss, sub, aud, exp, alg, kid, scope) is identified by its word alone. Equal
+/// words of longer names still compare the names in full.
+struct NameKey: Equatable, Sendable {
+    let word: UInt64
+
+    init(_ name: String) {
+        var name = name
+        word = name.withUTF8 { Self.word(UnsafeRawBufferPointer($0)) }
+    }
+
+    init(utf8 bytes: UnsafeRawBufferPointer) {
+        word = Self.word(bytes)
+    }
+
+    private static func word(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var word = UInt64(min(bytes.count, 255)) << 56
+        for index in 0..<min(bytes.count, 7) { word |= UInt64(bytes[index]) << (UInt64(index) * 8) }
+        return word
+    }
+
+    /// The word holds the whole name: equal words mean equal names.
+    var isWholeName: Bool { word >> 56 <= 7 }
 }

@@ -112,6 +112,40 @@ struct JSONParserTests {
         #expect(value.objectValue?["x"] == .number(3))
     }
 
+    @Test("names that share their first seven bytes are told apart, in lookups and in the duplicate check")
+    func namesSharingAPrefix() throws {
+        let long = String(repeating: "n", count: 300)
+        let longer = String(repeating: "n", count: 400)
+        let text = #"{"client_id":1,"client_ip":2,"client_":3,"client":4,"client_id_x":5,"\#(long)":6,"\#(longer)":7}"#
+        let object = try #require(try JSONParser.parse(text).objectValue)
+        #expect(object["client_id"] == .number(1))
+        #expect(object["client_ip"] == .number(2))
+        #expect(object["client_"] == .number(3))
+        #expect(object["client"] == .number(4))
+        #expect(object["client_id_x"] == .number(5))
+        #expect(object[long] == .number(6))
+        #expect(object[longer] == .number(7))
+        #expect(object["client_i"] == nil)
+        #expect(object[String(repeating: "n", count: 301)] == nil)
+        // Long names that differ only past the seventh byte, or only in length past 255 bytes.
+        #expect(parseError(#"{"client_id":1,"client_id":2}"#)?.message.contains("duplicate") == true)
+        #expect(parseError(#"{"\#(long)":1,"\#(long)":2}"#)?.message.contains("duplicate") == true)
+        #expect(try JSONParser.parse(#"{"\#(long)":1,"\#(longer)":2}"#).objectValue?.members.count == 2)
+        // Non-ASCII and escaped spellings of one name are the same name.
+        #expect(parseError(#"{"clé_id":1,"cl\u00e9_id":2}"#)?.message.contains("duplicate") == true)
+    }
+
+    @Test("renaming a member changes what it is found by")
+    func renamedMember() {
+        var object = JSONObject(members: [.init(name: "sub", value: .string("a")), .init(name: "audience", value: .string("b"))])
+        object.members[0].name = "subject"
+        object.members[1].name = "aud"
+        #expect(object["sub"] == nil)
+        #expect(object["audience"] == nil)
+        #expect(object["subject"] == .string("a"))
+        #expect(object["aud"] == .string("b"))
+    }
+
     @Test("distinct code point sequences are distinct names (RFC 8259 8.3), even when canonically equivalent")
     func canonicallyEquivalentNamesAreDistinct() throws {
         // "é" as U+00E9 and as "e" + U+0301: different member names, so no duplicate.
