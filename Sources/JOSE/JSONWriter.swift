@@ -2,11 +2,11 @@
 /// hot path: no intermediate dictionaries, no `Encodable` machinery, one growing array.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8]
-    /// Per open container, whether the next item needs a comma: bit d for depth d, as a stack without
-    /// a heap allocation (`deep` holds levels past 64, which Baton never writes).
-    private var commaBits: UInt64 = 0
+    /// Whether the innermost open container holds an item already, so that the next needs a comma.
+    /// Only the innermost container needs the flag: once a nested container closes, the one around it
+    /// holds at least that item, so its flag is true again whatever it was before.
+    private var hasItem = false
     private var depth = 0
-    private var deep: [Bool] = []
 
     public init(capacity: Int = 256) {
         bytes = []
@@ -36,36 +36,37 @@ public struct JSONWriter {
     }
 
     private mutating func push() {
-        if depth < 64 { commaBits &= ~(1 << UInt64(depth)) } else { deep.append(false) }
+        hasItem = false
         depth += 1
     }
 
     private mutating func pop() {
         precondition(depth > 0, "JSONWriter: unbalanced end")
         depth -= 1
-        if depth >= 64 { deep.removeLast() }
+        hasItem = true
     }
 
-    /// Whether the innermost open container needs a comma before its next item.
-    private var needsComma: Bool {
-        get { depth > 64 ? deep[deep.count - 1] : commaBits & (1 << UInt64(depth - 1)) != 0 }
-        set {
-            if depth > 64 {
-                deep[deep.count - 1] = newValue
-            } else if newValue {
-                commaBits |= 1 << UInt64(depth - 1)
-            } else {
-                commaBits &= ~(1 << UInt64(depth - 1))
-            }
-        }
+    /// Writes a member name known when Baton was compiled; the next value written is its value.
+    /// Such names never need escaping, so their bytes are copied as they are.
+    public mutating func key(_ name: StaticString) {
+        separate()
+        assert(name.hasPointerRepresentation && UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount).allSatisfy {
+            $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+        }, "JSONWriter: a literal member name that needs escaping")
+        bytes.append(UInt8(ascii: "\""))
+        // Byte by byte: member names are a few bytes long, and a bulk append costs a call per name.
+        for index in 0..<name.utf8CodeUnitCount { bytes.append(name.utf8Start[index]) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        hasItem = false
     }
 
-    /// Writes a member name; the next value written is its value.
-    public mutating func key(_ name: String) {
+    /// Writes a member name that comes from data (configuration, a token's claims), escaped as needed.
+    public mutating func key(named name: String) {
         separate()
         Self.appendQuoted(name, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
-        if depth > 0 { needsComma = false }
+        hasItem = false
     }
 
     public mutating func string(_ value: String) {
@@ -109,30 +110,46 @@ public struct JSONWriter {
         case .object(let object):
             beginObject()
             for member in object.members {
-                key(member.name)
+                key(named: member.name)
                 self.value(member.value)
             }
             endObject()
         }
     }
 
-    // Convenience members.
-    public mutating func member(_ name: String, _ value: String) { key(name); string(value) }
-    public mutating func member(_ name: String, _ value: Int64) { key(name); int(value) }
-    public mutating func member(_ name: String, _ value: Int) { key(name); int(Int64(value)) }
-    public mutating func member(_ name: String, _ value: JSONValue) { key(name); self.value(value) }
-    public mutating func member(_ name: String, strings: [String]) {
+    // Convenience members: literal names, then names from data.
+    public mutating func member(_ name: StaticString, _ value: String) { key(name); string(value) }
+    public mutating func member(_ name: StaticString, _ value: Int64) { key(name); int(value) }
+    public mutating func member(_ name: StaticString, _ value: Int) { key(name); int(Int64(value)) }
+    public mutating func member(_ name: StaticString, _ value: JSONValue) { key(name); self.value(value) }
+    public mutating func member(_ name: StaticString, strings: [String]) {
         key(name)
         beginArray()
         for item in strings { string(item) }
         endArray()
     }
 
+    /// `items` joined by single spaces as one string value (`scope`), without building the joined
+    /// String first.
+    public mutating func member(_ name: StaticString, spaceSeparated items: [String]) {
+        key(name)
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        for (index, item) in items.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: " ")) }
+            Self.appendEscaped(item, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    public mutating func member(named name: String, _ value: String) { key(named: name); string(value) }
+    public mutating func member(named name: String, _ value: JSONValue) { key(named: name); self.value(value) }
+
     /// A compact JWS this process signed, as a string member. Its bytes are base64url and dots, which
     /// JSON never escapes, so they are copied without the scan `string(_:)` makes. Package-only: given
     /// anything else it would write unescaped bytes, so only Baton's own modules may call it, with the
     /// output of `SigningKey.signCompact`.
-    package mutating func member(_ name: String, compactJWS token: [UInt8]) {
+    package mutating func member(_ name: StaticString, compactJWS token: [UInt8]) {
         assert(token.allSatisfy { $0 == UInt8(ascii: ".") || Base64URL.isAlphabet($0) }, "not a compact JWS")
         key(name)
         separate()
@@ -141,12 +158,14 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
+    /// A comma before every item of a container but its first; nothing at the top level, which holds
+    /// one value. A member's value follows its name without one: `key` clears `hasItem` for it.
     private mutating func separate() {
         guard depth > 0 else { return }
-        if needsComma {
+        if hasItem {
             bytes.append(UInt8(ascii: ","))
         } else {
-            needsComma = true
+            hasItem = true
         }
     }
 
@@ -154,16 +173,19 @@ public struct JSONWriter {
 
     public static func appendQuoted(_ string: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
+        appendEscaped(string, to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A string's content, escaped, without the quotes around it.
+    static func appendEscaped(_ string: String, to bytes: inout [UInt8]) {
         // Tokens, URLs and identifiers need no escaping: copy them in one go.
         let copied = string.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
             for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
             bytes.append(contentsOf: utf8)
             return true
         }
-        if copied == true {
-            bytes.append(UInt8(ascii: "\""))
-            return
-        }
+        if copied == true { return }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(0x5C); bytes.append(0x22)
@@ -178,7 +200,6 @@ public struct JSONWriter {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     public static func appendInteger(_ value: Int64, to bytes: inout [UInt8]) {

@@ -207,7 +207,7 @@ extension PublicKeyMaterial {
     public func thumbprint() -> String {
         var writer = JSONWriter(capacity: 512)
         writer.beginObject()
-        for (name, value) in publicMembers() { writer.member(name, value) }
+        for (name, value) in publicMembers() { writer.member(named: name, value) }
         writer.endObject()
         return Base64URL.encodeToString(Array(SHA256.hash(data: writer.bytes)))
     }
@@ -215,7 +215,7 @@ extension PublicKeyMaterial {
     /// Writes the public JWK with its `kid`, `alg` and `use`; there is no path from here to a private member.
     public func writeJWK(kid: String, algorithm: JWSAlgorithm, into writer: inout JSONWriter) {
         writer.beginObject()
-        for (name, value) in publicMembers() { writer.member(name, value) }
+        for (name, value) in publicMembers() { writer.member(named: name, value) }
         writer.member("kid", kid)
         writer.member("alg", algorithm.rawValue)
         writer.member("use", "sig")

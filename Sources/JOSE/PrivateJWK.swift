@@ -4,13 +4,13 @@ extension PrivateKeyMaterial {
     /// The full private JWK, for `baton keys generate` only: the one place Baton writes private members.
     public func writePrivateJWK(kid: String, algorithm: JWSAlgorithm, into writer: inout JSONWriter) {
         writer.beginObject()
-        for (name, value) in publicKey.publicMembers() { writer.member(name, value) }
+        for (name, value) in publicKey.publicMembers() { writer.member(named: name, value) }
         switch self {
         case .rsa(let key):
             // PKCS#1 RSAPrivateKey: version, n, e, d, p, q, dp, dq, qi.
             let integers = DERIntegerSequence.integers(in: Array(key.derRepresentation)) ?? []
             for (name, index) in [("d", 3), ("p", 4), ("q", 5), ("dp", 6), ("dq", 7), ("qi", 8)] where index < integers.count {
-                writer.member(name, Base64URL.encodeToString(integers[index]))
+                writer.member(named: name, Base64URL.encodeToString(integers[index]))
             }
         case .p256(let key): writer.member("d", Base64URL.encodeToString(Array(key.rawRepresentation)))
         case .p384(let key): writer.member("d", Base64URL.encodeToString(Array(key.rawRepresentation)))

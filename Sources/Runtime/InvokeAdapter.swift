@@ -60,7 +60,7 @@ public enum InvokeAdapter {
         writer.member("statusCode", response.status)
         writer.key("headers")
         writer.beginObject()
-        for (name, value) in response.headers { writer.member(name.lowercased(), value) }
+        for (name, value) in response.headers { writer.member(named: name.lowercased(), value) }
         writer.endObject()
         if let text = String(validating: response.body, as: UTF8.self) {
             writer.member("body", text)

@@ -86,7 +86,7 @@ struct Assertion: AsyncParsableCommand {
                 }
                 let name = String(item[..<equals])
                 let raw = String(item[item.index(after: equals)...])
-                writer.member(name, (try? JSONParser.parse(raw)) ?? .string(raw))
+                writer.member(named: name, (try? JSONParser.parse(raw)) ?? .string(raw))
             }
             writer.endObject()
             StandardStreams.print(try signer.sign(type: typ, payload: writer.bytes))

@@ -99,7 +99,7 @@ func claims(_ members: [(String, JSONValue?)]) -> [UInt8] {
     var writer = JSONWriter()
     writer.beginObject()
     for (name, value) in members {
-        if let value { writer.member(name, value) }
+        if let value { writer.member(named: name, value) }
     }
     writer.endObject()
     return writer.bytes

@@ -301,6 +301,39 @@ struct JSONWriterTests {
         #expect(text.contains(#""max":9007199254740991"#))
     }
 
+    @Test("commas are right at every depth, before and after nested containers", arguments: [1, 2, 3, 64, 130])
+    func deepNesting(_ depth: Int) throws {
+        // Arrays and objects in turn; the next level comes first at every third level and second at the
+        // others, with an item after it everywhere: the item after a nested container needs its comma.
+        var value = JSONValue.array([])
+        for level in stride(from: depth, to: 0, by: -1) {
+            let first = level % 3 == 0
+            value = level % 2 == 0
+                ? .array(first ? [value, .string("after")] : [.number(Double(level)), value, .string("after")])
+                : .object(JSONObject(members: (first ? [] : [.init(name: "before", value: .number(Double(level)))])
+                    + [.init(name: "inner", value: value), .init(name: "after", value: .null)]))
+        }
+        var writer = JSONWriter()
+        writer.value(value)
+        #expect(try JSONParser.parse(writer.bytes, maxDepth: depth + 2) == value)
+    }
+
+    @Test("space-separated strings are one escaped string value")
+    func spaceSeparated() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.member("scope", spaceSeparated: ["orders.read", "a\"b", "c\\d"])
+        writer.member("one", spaceSeparated: ["x"])
+        writer.member("none", spaceSeparated: [])
+        writer.member(named: "dyn\"amic", "v")
+        writer.endObject()
+        let text = String(decoding: writer.bytes, as: UTF8.self)
+        #expect(text == #"{"scope":"orders.read a\"b c\\d","one":"x","none":"","dyn\"amic":"v"}"#)
+        let object = try #require(try JSONParser.parse(writer.bytes).objectValue)
+        #expect(object["scope"] == .string("orders.read a\"b c\\d"))
+        #expect(object["dyn\"amic"] == .string("v"))
+    }
+
     @Test("members, integers and string arrays")
     func conveniences() throws {
         var writer = JSONWriter()

@@ -36,8 +36,8 @@ private func edit(_ bytes: [UInt8], dropping: [String], extra: [String: String])
     let object = try! JSONParser.parse(bytes).objectValue!
     var writer = JSONWriter()
     writer.beginObject()
-    for member in object.members where !dropping.contains(member.name) && extra[member.name] == nil { writer.member(member.name, member.value) }
-    for (name, json) in extra.sorted(by: { $0.key < $1.key }) { writer.member(name, try! JSONParser.parse(json)) }
+    for member in object.members where !dropping.contains(member.name) && extra[member.name] == nil { writer.member(named: member.name, member.value) }
+    for (name, json) in extra.sorted(by: { $0.key < $1.key }) { writer.member(named: name, try! JSONParser.parse(json)) }
     writer.endObject()
     return String(decoding: writer.bytes, as: UTF8.self)
 }

@@ -90,7 +90,7 @@ public struct TokenEndpoint: Sendable {
         if let issuedTokenType = issued.issuedTokenType { writer.member("issued_token_type", issuedTokenType) }
         writer.member("token_type", issued.tokenType)
         writer.member("expires_in", issued.expiresIn)
-        if !issued.scopes.isEmpty { writer.member("scope", issued.scopes.joined(separator: " ")) }
+        if !issued.scopes.isEmpty { writer.member("scope", spaceSeparated: issued.scopes) }
         writer.endObject()
         return .tokenJSON(writer.bytes)
     }

@@ -26,8 +26,8 @@ enum AccessTokenMinter {
         claims.member("iat", environment.now)
         claims.member("jti", tokenID)
         claims.member("client_id", clientID)
-        if !scopes.isEmpty { claims.member("scope", scopes.joined(separator: " ")) }
-        for member in extraClaims { claims.member(member.name, member.value) }
+        if !scopes.isEmpty { claims.member("scope", spaceSeparated: scopes) }
+        for member in extraClaims { claims.member(named: member.name, member.value) }
         claims.endObject()
         return Minted(token: try sign(domain: domain, type: type, payload: claims.bytes), tokenID: tokenID, expiresAt: expiresAt)
     }

@@ -85,12 +85,12 @@ struct TokenExchangeGrant: Grant {
             claims.member("jti", tokenID)
             claims.member("exp", expiresAt)
             claims.member("iat", environment.now)
-            if !scopes.isEmpty { claims.member("scope", scopes.joined(separator: " ")) }
+            if !scopes.isEmpty { claims.member("scope", spaceSeparated: scopes) }
             if kind == .idJAG, !resources.isEmpty {
                 if resources.count == 1 { claims.member("resource", resources[0]) } else { claims.member("resource", strings: resources) }
             }
             if let act { claims.member("act", act) }
-            for member in transcribed { claims.member(member.name, member.value) }
+            for member in transcribed { claims.member(named: member.name, member.value) }
             claims.endObject()
             token = try AccessTokenMinter.sign(
                 domain: domain, type: kind == .idJAG ? TokenTypeURI.idJAGHeaderType : "JWT", payload: claims.bytes
