@@ -59,7 +59,7 @@ public enum Base64URL {
 
     /// Three bytes to four characters at a time; returns the number of characters written
     /// (`encodedLength(input.count)`, which `out` must have room for).
-    private static func encode(contiguous input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    static func encode(contiguous input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let length = encodedLength(input.count)
         precondition(out.count >= length, "Base64URL: output buffer too small")
         var i = 0

@@ -81,7 +81,7 @@ public enum PrivateKeyMaterial: @unchecked Sendable {
     }
 
     /// The signature in the buffer swift-crypto returns it in.
-    func signatureBytes(for input: [UInt8], algorithm: JWSAlgorithm) throws -> Data {
+    func signatureBytes<Input: DataProtocol>(for input: Input, algorithm: JWSAlgorithm) throws -> Data {
         switch (self, algorithm) {
         case (.rsa(let key), .rs256):
             return try key.signature(for: input, padding: .insecurePKCS1v1_5).rawRepresentation

@@ -6,6 +6,11 @@ import Musl
 import Darwin
 #endif
 import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Synchronization
 import _CryptoExtras
 
@@ -69,7 +74,7 @@ final class OpenSSLRSASigner: @unchecked Sendable {
     }
 
     /// RSASSA-PKCS1-v1_5 or RSASSA-PSS (salt = digest length, MGF1-SHA-256) over SHA-256 of `input`.
-    func signature(for input: [UInt8]) throws(KeyError) -> [UInt8] {
+    func signature<Input: DataProtocol>(for input: Input) throws(KeyError) -> [UInt8] {
         let digest = SHA256.hash(data: input)
         guard let context = takeContext() else { throw KeyError("OpenSSL could not prepare an RSA signature") }
         var signature = [UInt8](repeating: 0, count: signatureLength)

@@ -46,24 +46,44 @@ public struct SigningKey: Sendable {
 
     /// `sign(type:payload:)` as bytes, for callers that write the token straight into a response: the
     /// result is ASCII (base64url and two dots) and needs neither a String nor JSON escaping.
+    /// Every part has a known length, so the token is one allocation of its final size: header and
+    /// payload are encoded into it, signed where they lie, and the signature encoded from the library's
+    /// own buffer behind them.
     public func signCompact(type: String, payload: [UInt8]) throws -> [UInt8] {
         let header = encodedHeaders.first(where: { $0.type == type })?.bytes ?? Self.encodedHeader(algorithm: algorithm, type: type, kid: kid)
-        var token: [UInt8] = []
-        token.reserveCapacity(header.count + Base64URL.encodedLength(payload.count) + Base64URL.encodedLength(signatureLength) + 2)
-        token.append(contentsOf: header)
-        token.append(UInt8(ascii: "."))
-        Base64URL.encode(payload, into: &token)
-        // The signature is encoded from the library's own buffer: no intermediate array per token.
-        if let openSSL {
-            let signature = try openSSL.signature(for: token)
-            token.append(UInt8(ascii: "."))
-            Base64URL.encode(signature, into: &token)
-        } else {
-            let signature = try material.signatureBytes(for: token, algorithm: algorithm)
-            token.append(UInt8(ascii: "."))
-            Base64URL.encode(signature, into: &token)
+        let signingInputLength = header.count + 1 + Base64URL.encodedLength(payload.count)
+        let length = signingInputLength + 1 + Base64URL.encodedLength(signatureLength)
+        return try [UInt8](unsafeUninitializedCapacity: length) { token, initialized in
+            _ = token.initialize(fromContentsOf: header)
+            token[header.count] = UInt8(ascii: ".")
+            payload.withUnsafeBufferPointer { payload in
+                _ = Base64URL.encode(contiguous: payload, into: UnsafeMutableBufferPointer(rebasing: token[(header.count + 1)...]))
+            }
+            initialized = signingInputLength
+            let signingInput = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[..<signingInputLength]))
+            let written: Int
+            if let openSSL {
+                written = try Self.appendSignature(try openSSL.signature(for: signingInput), to: token, at: signingInputLength, expected: signatureLength)
+            } else {
+                written = try Self.appendSignature(
+                    try material.signatureBytes(for: signingInput, algorithm: algorithm), to: token, at: signingInputLength, expected: signatureLength
+                )
+            }
+            initialized = written
         }
-        return token
+    }
+
+    /// `.` and the encoded signature behind the signing input; returns the token's length.
+    private static func appendSignature(
+        _ signature: some Collection<UInt8>, to token: UnsafeMutableBufferPointer<UInt8>, at offset: Int, expected: Int
+    ) throws(KeyError) -> Int {
+        // A library answering with another length than the key's would overrun the token's buffer.
+        guard signature.count == expected else { throw KeyError("the signature has \(signature.count) bytes, not \(expected)") }
+        token[offset] = UInt8(ascii: ".")
+        let written = Base64URL.withContiguous(signature) { signature in
+            Base64URL.encode(contiguous: signature, into: UnsafeMutableBufferPointer(rebasing: token[(offset + 1)...]))
+        }
+        return offset + 1 + written
     }
 
     static func encodedHeader(algorithm: JWSAlgorithm, type: String, kid: String) -> [UInt8] {
