@@ -124,10 +124,6 @@ struct NameKey: Equatable, Sendable {
         word = name.withUTF8 { Self.word(UnsafeRawBufferPointer($0)) }
     }
 
-    init(utf8 bytes: UnsafeRawBufferPointer) {
-        word = Self.word(bytes)
-    }
-
     private static func word(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var word = UInt64(min(bytes.count, 255)) << 56
         for index in 0..<min(bytes.count, 7) { word |= UInt64(bytes[index]) << (UInt64(index) * 8) }

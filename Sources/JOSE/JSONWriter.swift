@@ -50,12 +50,14 @@ public struct JSONWriter {
     /// Such names never need escaping, so their bytes are copied as they are.
     public mutating func key(_ name: StaticString) {
         separate()
-        assert(name.hasPointerRepresentation && UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount).allSatisfy {
-            $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
-        }, "JSONWriter: a literal member name that needs escaping")
         bytes.append(UInt8(ascii: "\""))
-        // Byte by byte: member names are a few bytes long, and a bulk append costs a call per name.
-        for index in 0..<name.utf8CodeUnitCount { bytes.append(name.utf8Start[index]) }
+        // `withUTF8Buffer`, not `utf8Start`: a one-character literal may be stored as a scalar.
+        name.withUTF8Buffer { utf8 in
+            assert(utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") },
+                   "JSONWriter: a literal member name that needs escaping")
+            // Byte by byte: member names are a few bytes long, and a bulk append costs a call per name.
+            for byte in utf8 { bytes.append(byte) }
+        }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
         hasItem = false
