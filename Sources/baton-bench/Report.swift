@@ -215,6 +215,9 @@ enum Report {
             out.append(contentsOf: grid(rows))
             out.append("   (per core: requests per CPU-second of the server; ratio: per core / 1/(1/crypto ceiling + 1/echo per core); HTTP share: echo cost / grant cost;")
             out.append("    p50/p99 from an open-loop client at half the peak; RSS: the server's resident set after the scenario, replay store included)")
+            if let first = http["scenarios"]?.array.first, let rounds = first["peak_rounds"]?.double, let length = first["peak_round_seconds"]?.double, rounds > 1 {
+                out.append("   (peak: the best of \(Int(rounds)) rounds of \(Int(length)) s by per-core rate, each with its own distinct bodies)")
+            }
             for server in http["servers"]?.array ?? [] {
                 var line = "   baton serve \(server["signing_alg"]?.stringValue ?? ""): idle RSS \(mib(server["idle_rss_kib"])) MiB, peak RSS \(mib(server["peak_rss_kib"])) MiB"
                 if server["idle_anon_kib"] != nil {

@@ -116,6 +116,19 @@ enum Files {
     }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// Evicts a file's pages from the page cache (written back first), so that the next process to map
+    /// it reads it from disk. A binary the linker has just written sits in the cache in large folios,
+    /// which the kernel maps whole on a fault and counts in the resident set: the same `baton invoke`
+    /// measured 21.2 MiB from the linker's pages and 19.2 MiB once read back from disk, which is how a
+    /// container or a function starts it. Best effort: a file in use keeps its mapped pages.
+    static func dropFromPageCache(_ path: String) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        _ = fsync(fd)
+        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
+    }
 }
 
 enum Log {

@@ -99,6 +99,10 @@ enum Main {
             for row in handler.array { if let id = row["id"]?.stringValue, let rate = row["rate"]?.double { handlerRates[id] = rate } }
             return handler
         }
+        // Sections 3 and 4 measure resident memory: start the binaries as a deployment would, from disk.
+        if sections.contains("http") || sections.contains("cold") {
+            for path in [arguments.options["baton"], arguments.options["floor"]].compactMap({ $0 }) { Files.dropFromPageCache(path) }
+        }
         await section("http") {
             let http = HTTPBench(
                 baton: try arguments.required("baton"), bench: CommandLine.arguments[0], fixture: fixture, seconds: seconds, quick: quick,
