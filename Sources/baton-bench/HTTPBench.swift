@@ -74,9 +74,10 @@ struct HTTPBench {
         ]), rows)
     }
 
-    /// Rounds of the peak measurement: whole seconds each (wrk's `-d`), two seconds or more, together
-    /// no longer than `seconds`, so that no more `jti`s reach the server's store than one long run
-    /// would spend. As in sections 1 and 2 the best round counts: another tenant can only slow one down.
+    /// Rounds of the peak measurement, in whole seconds (wrk's `-d`): rounds of two seconds or more when
+    /// `seconds` holds at least two of them, else one round of `seconds`. Together they last no longer
+    /// than `seconds`, so no more `jti`s reach the server's store than one long round would spend. As in
+    /// sections 1 and 2 the best round counts: another tenant can only slow one down.
     var peakRounds: (count: Int, seconds: Int) {
         let count = max(1, Int((seconds / 2).rounded(.down)))
         return (count, count == 1 ? max(1, Int(seconds.rounded(.up))) : Int((seconds / Double(count)).rounded(.down)))
@@ -95,7 +96,8 @@ struct HTTPBench {
         var peakFirstError: String?
         var peakBodyCount = 0
         for round in 0..<rounds.count {
-            let peakBodies = scenario.spendsJTI ? Array(allPeakBodies[(round * perRound)..<((round + 1) * perRound)]) : allPeakBodies
+            let first = min(round * perRound, allPeakBodies.count)
+            let peakBodies = scenario.spendsJTI ? Array(allPeakBodies[first..<min(first + perRound, allPeakBodies.count)]) : allPeakBodies
             peakBodyCount += scenario.spendsJTI ? peakBodies.count : 0
             let cpuBefore = Subprocess.cpuSeconds(pid: pid) ?? 0
             let peak: (requests: Int, seconds: Double, errors: Int, firstError: String?)
