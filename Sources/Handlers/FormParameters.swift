@@ -2,12 +2,21 @@ import JOSE
 
 /// An `application/x-www-form-urlencoded` body (RFC 6749 appendix B), parsed once.
 public struct FormParameters: Sendable {
-    private var pairs: [(name: String, value: String)]
+    /// A value as it was sent when that is already its decoded form (plain ASCII, no escapes) and too
+    /// long for a small string: tokens stay bytes in the body until a grant reads them as bytes.
+    private enum Value {
+        case text(String)
+        case body(Range<Int>)
+    }
+
+    private let body: [UInt8]
+    private var pairs: [(name: String, value: Value)]
 
     /// Parameters that RFC 8693 lets a client repeat; every other repeated name is `invalid_request`.
     static let repeatable: Set<String> = ["audience", "resource"]
 
     public init(parsing body: [UInt8]) throws(OAuthError) {
+        self.body = body
         pairs = []
         pairs.reserveCapacity(8)
         // Names seen so far: the list itself while it is short, a set once a body carries many parameters.
@@ -21,16 +30,24 @@ public struct FormParameters: Sendable {
             start = split.end + 1
             if part.isEmpty { continue }
             let name: String
-            let value: String
+            let value: Value
             if let equals = split.equals {
                 name = try Self.decodeComponent(body[part.lowerBound..<equals], classes: split.nameClasses)
-                value = try Self.decodeComponent(body[(equals + 1)..<part.upperBound], classes: split.valueClasses)
+                let valueRange = (equals + 1)..<part.upperBound
+                // RFC 6749 3.2: a parameter sent without a value is treated as omitted.
+                if valueRange.isEmpty { continue }
+                if valueRange.count > Self.smallStringLimit, split.valueClasses & (Self.escapedClass | Self.nonASCIIClass) == 0,
+                   Self.interned(body[valueRange]) == nil {
+                    value = .body(valueRange)
+                } else {
+                    value = .text(try Self.decodeComponent(body[valueRange], classes: split.valueClasses))
+                }
             } else {
-                name = try Self.decodeComponent(body[part], classes: split.nameClasses)
-                value = ""
+                // Still decoded: a malformed name is refused whether or not it carries a value.
+                _ = try Self.decodeComponent(body[part], classes: split.nameClasses)
+                continue
             }
-            // RFC 6749 3.2: a parameter sent without a value is treated as omitted.
-            guard !name.isEmpty, !value.isEmpty else { continue }
+            guard !name.isEmpty else { continue }
             let repeated: Bool
             if seenNames == nil, pairs.count < Self.linearSearchLimit {
                 repeated = pairs.contains { $0.name == name }
@@ -86,13 +103,32 @@ public struct FormParameters: Sendable {
 
     /// The value of a parameter that may appear once.
     public subscript(name: String) -> String? {
-        pairs.first { $0.name == name }?.value
+        pairs.first { $0.name == name }.map { string($0.value) }
+    }
+
+    /// The same value as UTF-8 bytes: for a token, where it lies in the body, with no string made of it.
+    public func bytes(_ name: String) -> ArraySlice<UInt8>? {
+        guard let pair = pairs.first(where: { $0.name == name }) else { return nil }
+        switch pair.value {
+        case .text(let text): return Array(text.utf8)[...]
+        case .body(let range): return body[range]
+        }
     }
 
     /// Every value of a repeatable parameter, in order.
     public func values(_ name: String) -> [String] {
-        pairs.compactMap { $0.name == name ? $0.value : nil }
+        pairs.compactMap { $0.name == name ? string($0.value) : nil }
     }
+
+    private func string(_ value: Value) -> String {
+        switch value {
+        case .text(let text): text
+        case .body(let range): String(decoding: body[range], as: UTF8.self)
+        }
+    }
+
+    /// Longer strings than this are heap-allocated; shorter ones are made as they are parsed.
+    private static let smallStringLimit = 15
 
     public func contains(_ name: String) -> Bool { self[name] != nil }
 
@@ -175,9 +211,18 @@ public struct FormParameters: Sendable {
         PrivateKeyJWT.assertionType,
     ]
 
-    private static func interned(_ bytes: some Collection<UInt8>) -> String? {
-        guard bytes.count > 15 else { return nil }
-        for value in internedValues where value.utf8.count == bytes.count && value.utf8.elementsEqual(bytes) { return value }
+    /// The literals' bytes, compared where they lie rather than through each string's UTF-8 view.
+    private static let internedBytes: [[UInt8]] = internedValues.map { Array($0.utf8) }
+
+    private static func interned(_ bytes: ArraySlice<UInt8>) -> String? {
+        bytes.withUnsafeBufferPointer(interned)
+    }
+
+    private static func interned(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        guard bytes.count > smallStringLimit else { return nil }
+        for (index, literal) in internedBytes.enumerated() where literal.count == bytes.count {
+            if literal.withUnsafeBufferPointer({ $0.elementsEqual(bytes) }) { return internedValues[index] }
+        }
         return nil
     }
 

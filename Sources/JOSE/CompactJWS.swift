@@ -12,8 +12,9 @@ public struct UnverifiedJWS: Sendable {
     public let algorithmName: String
     public let kid: String?
     public let type: String?
-    /// The token's bytes; the signing input is its prefix up to the second dot (kept, not copied).
-    let tokenBytes: [UInt8]
+    /// The token's bytes where they were received; the signing input is its prefix up to the second
+    /// dot (kept, not copied).
+    let tokenBytes: ArraySlice<UInt8>
     let signingInputEnd: Int
     let signature: [UInt8]
 
@@ -61,11 +62,17 @@ public enum CompactJWS {
     /// Splits and decodes a compact JWS without trusting it. Every structural rule of RFC 7515/7519 and
     /// RFC 8725 that does not need a key is enforced here.
     public static func parse(_ token: String, maxLength: Int = defaultMaxLength) throws(JWSError) -> UnverifiedJWS {
-        let bytes = Array(token.utf8)
+        try parse(Array(token.utf8)[...], maxLength: maxLength)
+    }
+
+    /// The same over the token's UTF-8 bytes, which the result keeps (a slice of a request body is not
+    /// copied).
+    public static func parse(_ bytes: ArraySlice<UInt8>, maxLength: Int = defaultMaxLength) throws(JWSError) -> UnverifiedJWS {
         guard !bytes.isEmpty else { throw JWSError("the token is empty") }
         guard bytes.count <= maxLength else { throw JWSError("the token is longer than \(maxLength) bytes") }
         if bytes.first == UInt8(ascii: "{") { throw JWSError("JWS JSON serialization is not accepted; send the compact form") }
         var dotCount = 0
+        // Offsets into the slice while scanning, indices of it after.
         var firstDot = 0
         var secondDot = 0
         bytes.withUnsafeBufferPointer { buffer in
@@ -78,8 +85,10 @@ public enum CompactJWS {
         }
         if dotCount == 4 { throw JWSError("encrypted tokens (JWE) are not accepted") }
         guard dotCount == 2 else { throw JWSError("the token is not a compact JWS (three dot-separated parts)") }
+        firstDot += bytes.startIndex
+        secondDot += bytes.startIndex
 
-        let headerPart = bytes[0..<firstDot]
+        let headerPart = bytes[..<firstDot]
         let payloadPart = bytes[(firstDot + 1)..<secondDot]
         let signaturePart = bytes[(secondDot + 1)...]
         guard let headerBytes = Base64URL.decode(headerPart) else { throw JWSError("the header is not valid base64url") }

@@ -69,6 +69,8 @@ import Testing
         var result: [String: [String]] = [:]
         for name in names(in: body) where form.contains(name) {
             result[name] = form.values(name)
+            // Bytes and string are two views of one value, whether it stayed in the body or was decoded.
+            #expect(form.bytes(name).map(Array.init) == form[name].map { Array($0.utf8) }, "bytes of \(name)")
         }
         return .pairs(result)
     }
@@ -124,6 +126,7 @@ import Testing
             let value = String(repeating: "Ab9-_.", count: 120) + String(repeating: "z", count: offset)
             let form = try FormParameters(parsing: Array("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=\(value)&scope=a+b".utf8))
             #expect(form["assertion"] == value)
+            #expect(form.bytes("assertion").map(Array.init) == Array(value.utf8))
             #expect(form["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer")
             #expect(form["scope"] == "a b")
         }

@@ -80,6 +80,22 @@ struct CompactJWSTests {
         #expect(key.kid == signer.kid)
     }
 
+    @Test("a token parsed where it lies inside a larger buffer verifies over its own bytes only", arguments: JWSAlgorithm.allCases)
+    func parseFromSlice(algorithm: JWSAlgorithm) throws {
+        let signer = TestKeys.signer(algorithm)
+        let token = try signer.sign(type: "JWT", payload: standardPayload())
+        let body = Array("assertion=\(token)&scope=read".utf8)
+        let start = "assertion=".utf8.count
+        let parsed = try CompactJWS.parse(body[start..<(start + token.utf8.count)])
+        #expect(parsed.claims["sub"] == .string("alice"))
+        _ = try parsed.verify(with: [signer.verificationKey], allowedAlgorithms: [algorithm])
+        // One byte more on either side is another token, and not a valid one.
+        #expect(throws: JWSError.self) {
+            _ = try CompactJWS.parse(body[start..<(start + token.utf8.count + 1)]).verify(with: [signer.verificationKey], allowedAlgorithms: [algorithm])
+        }
+        #expect(throws: JWSError.self) { _ = try CompactJWS.parse(body[(start - 1)..<(start + token.utf8.count)]) }
+    }
+
     @Test("a different key under the same kid, or any changed byte, fails verification", arguments: JWSAlgorithm.allCases)
     func tampering(algorithm: JWSAlgorithm) throws {
         let signer = TestKeys.signer(algorithm)

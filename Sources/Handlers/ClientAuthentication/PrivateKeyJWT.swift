@@ -20,7 +20,7 @@ struct PrivateKeyJWT: ClientAuthenticationMethod {
     ) async throws(OAuthError) -> ClientConfig {
         guard let type = request.form["client_assertion_type"] else { throw .invalidRequest("client_assertion requires client_assertion_type") }
         guard type == assertionType else { throw .invalidClient("unsupported client_assertion_type") }
-        guard let assertion = request.form["client_assertion"] else { throw .invalidRequest("client_assertion_type requires client_assertion") }
+        guard let assertion = request.form.bytes("client_assertion") else { throw .invalidRequest("client_assertion_type requires client_assertion") }
 
         let jws: UnverifiedJWS
         do {

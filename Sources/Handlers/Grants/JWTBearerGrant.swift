@@ -8,7 +8,7 @@ struct JWTBearerGrant: Grant {
     static func issue(
         _ request: TokenRequest, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(OAuthError) -> IssuedToken {
-        guard let assertion = request.form["assertion"] else { throw .invalidRequest("the assertion parameter is required") }
+        guard let assertion = request.form.bytes("assertion") else { throw .invalidRequest("the assertion parameter is required") }
         let requestedScopes = try ScopeRules.requested(request.form)
 
         // One parse decides the profile: an ID-JAG is recognised only by its `typ`, and a plain JWT is

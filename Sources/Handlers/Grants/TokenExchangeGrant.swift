@@ -12,9 +12,9 @@ struct TokenExchangeGrant: Grant {
         _ request: TokenRequest, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(OAuthError) -> IssuedToken {
         let form = request.form
-        guard let subjectToken = form["subject_token"] else { throw .invalidRequest("the subject_token parameter is required") }
+        guard let subjectToken = form.bytes("subject_token") else { throw .invalidRequest("the subject_token parameter is required") }
         guard let subjectType = form["subject_token_type"] else { throw .invalidRequest("the subject_token_type parameter is required") }
-        let actorToken = form["actor_token"]
+        let actorToken = form.bytes("actor_token")
         let actorType = form["actor_token_type"]
         if (actorToken == nil) != (actorType == nil) {
             throw .invalidRequest(actorToken == nil ? "actor_token_type was sent without actor_token" : "actor_token requires actor_token_type")

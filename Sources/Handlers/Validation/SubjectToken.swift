@@ -34,7 +34,7 @@ struct ValidatedSubjectToken: Sendable {
 /// - `id_token`: an ID token from a trusted issuer whose `aud` is the requesting client (ID-JAG 4.3).
 enum SubjectTokenValidator {
     static func validate(
-        _ token: String, type: String, role: String, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
+        _ token: ArraySlice<UInt8>, type: String, role: String, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(OAuthError) -> ValidatedSubjectToken {
         switch type {
         case TokenTypeURI.accessToken:
@@ -64,7 +64,7 @@ enum SubjectTokenValidator {
     }
 
     static func ownAccessToken(
-        _ token: String, role: String, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
+        _ token: ArraySlice<UInt8>, role: String, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) throws(OAuthError) -> ValidatedSubjectToken {
         do {
             let jws = try CompactJWS.parse(token, maxLength: domain.snapshot.limits.maxTokenBytes)

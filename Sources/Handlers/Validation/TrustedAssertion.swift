@@ -53,7 +53,7 @@ struct TrustedAssertion {
     static let plainJWTTypes: Set<String?> = [nil, "jwt"]
     static let idJAGTypes: Set<String?> = [TokenTypeURI.idJAGHeaderType]
 
-    static func parse(_ token: String, domain: Domain) throws(AssertionFailure) -> UnverifiedJWS {
+    static func parse(_ token: ArraySlice<UInt8>, domain: Domain) throws(AssertionFailure) -> UnverifiedJWS {
         do {
             return try CompactJWS.parse(token, maxLength: domain.snapshot.limits.maxTokenBytes)
         } catch {
@@ -62,7 +62,7 @@ struct TrustedAssertion {
     }
 
     func validate(
-        _ token: String, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
+        _ token: ArraySlice<UInt8>, client: ClientConfig, domain: Domain, environment: HandlerEnvironment
     ) async throws(AssertionFailure) -> ValidatedAssertion {
         try await validate(try Self.parse(token, domain: domain), client: client, domain: domain, environment: environment)
     }
