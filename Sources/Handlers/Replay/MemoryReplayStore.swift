@@ -1,4 +1,3 @@
-import Crypto
 import Synchronization
 
 /// Single-process replay store. A mutex, not an actor: a claim is a few hash operations and an actor
@@ -6,7 +5,8 @@ import Synchronization
 ///
 /// Keys are kept as 128-bit digests beside their expiry: 24 bytes per entry plus the table's slack, no
 /// per-entry allocation, whatever the length of issuer and jti. A digest collision could only refuse a
-/// fresh token as a replay, never accept a replayed one, and at 2^-128 per pair it does not happen.
+/// fresh token as a replay, never accept a replayed one; at 2^-128 per pair, under a key an attacker
+/// never sees, it does not happen.
 public final class MemoryReplayStore: ReplayStore {
     private struct State {
         var expiries: [KeyDigest: Int64] = [:]
@@ -23,8 +23,13 @@ public final class MemoryReplayStore: ReplayStore {
     private let state = Mutex(State())
     private let maxEntries: Int
 
+    /// Room for a burst of claims from the start, so that the first thousands of grants after start-up
+    /// do not each pay a share of the table's regrowth.
+    static let initialCapacity = 4096
+
     public init(maxEntries: Int = 1_000_000) {
         self.maxEntries = maxEntries
+        state.withLock { $0.expiries.reserveCapacity(min(maxEntries, Self.initialCapacity)) }
     }
 
     public func claim(_ key: ReplayKey, expiresAt: Int64, now: Int64) async throws(ReplayStoreUnavailable) -> Bool {
@@ -51,29 +56,34 @@ public final class MemoryReplayStore: ReplayStore {
 
     public var count: Int { state.withLock { $0.expiries.count } }
 
-    /// The first 128 bits of SHA-256 over the key's unambiguous storage form (`ReplayKey.storageKey`),
-    /// fed piece by piece rather than built as one string.
+    /// Two 64-bit SipHash values of the key's unambiguous storage form (`ReplayKey.storageKey`), fed
+    /// piece by piece rather than built as one string. Swift's `Hasher` is keyed with a random seed per
+    /// process, so nobody outside can aim one key at another's digest; two hashers told apart by a
+    /// leading byte give 128 bits. SHA-256 would cost three times as much for no property this table
+    /// needs: its keys live only as long as the process that chose the seed.
     struct KeyDigest: Hashable {
         var high: UInt64
         var low: UInt64
 
         init(_ key: ReplayKey) {
-            // Gathered into one scratch buffer and hashed in one call: each incremental update through
-            // swift-crypto costs more than copying the few bytes of a piece.
-            var length = 0
-            key.forEachStoragePiece { length += $0.utf8.count }
-            let digest = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length) { buffer in
-                var offset = 0
-                key.forEachStoragePiece { piece in
-                    var piece = piece
-                    piece.withUTF8 { utf8 in
-                        _ = UnsafeMutableBufferPointer(rebasing: buffer[offset...]).initialize(fromContentsOf: utf8)
-                        offset += utf8.count
-                    }
+            var first = Hasher()
+            var second = Hasher()
+            first.combine(UInt8(0))
+            second.combine(UInt8(1))
+            key.forEachStoragePiece { piece in
+                var piece = piece
+                piece.withUTF8 { utf8 in
+                    first.combine(bytes: UnsafeRawBufferPointer(utf8))
+                    second.combine(bytes: UnsafeRawBufferPointer(utf8))
                 }
-                return SHA256.hash(data: UnsafeRawBufferPointer(buffer))
             }
-            (high, low) = digest.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self), $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+            high = UInt64(UInt(bitPattern: first.finalize()))
+            low = UInt64(UInt(bitPattern: second.finalize()))
+        }
+
+        /// Already uniformly spread: one word is enough for the table's own hash.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(low)
         }
     }
 }
