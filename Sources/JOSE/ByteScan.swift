@@ -19,6 +19,13 @@ public enum ByteScan {
         zeroByteBits(word ^ (ones &* UInt64(byte))) != 0
     }
 
+    /// Whether some byte of `word` is below `bound`, which must be at most 0x80. Exact as a yes/no
+    /// answer, like `zeroByteBits`.
+    @inlinable @inline(__always)
+    public static func hasByte(below bound: UInt8, in word: UInt64) -> Bool {
+        (word &- ones &* UInt64(bound)) & ~word & highBits != 0
+    }
+
     /// Whether some byte of `word` is 0x80 or above.
     @inlinable @inline(__always)
     public static func hasNonASCII(_ word: UInt64) -> Bool {

@@ -34,6 +34,22 @@ struct ByteScanTests {
         }
     }
 
+    @Test("hasByte(below:in:) sees any byte under the bound at any position, whatever the other bytes")
+    func byteBelowBound() {
+        for bound in [UInt8(0x01), 0x20, 0x2C, 0x80] {
+            for filler in [bound, 0x7F, 0x80, 0xFF] {
+                for value in UInt8.min...UInt8.max {
+                    for position in 0..<8 {
+                        var bytes = [UInt8](repeating: filler, count: 8)
+                        bytes[position] = value
+                        #expect(ByteScan.hasByte(below: bound, in: Self.word(bytes)) == (value < bound || filler < bound),
+                                "bound \(bound) filler \(filler) value \(value) at \(position)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("firstIndex(of:in:from:) agrees with a plain search for every length, position and start")
     func firstIndexMatchesReference() {
         for length in 0...40 {
