@@ -59,8 +59,9 @@ public final class MemoryReplayStore: ReplayStore {
     /// Two 64-bit SipHash values of the key's unambiguous storage form (`ReplayKey.storageKey`), fed
     /// piece by piece rather than built as one string. Swift's `Hasher` is keyed with a random seed per
     /// process, so nobody outside can aim one key at another's digest; two hashers told apart by a
-    /// leading byte give 128 bits. SHA-256 would cost three times as much for no property this table
-    /// needs: its keys live only as long as the process that chose the seed.
+    /// leading byte give 128 bits. SHA-256 took 0.27 µs per claim where both SipHash values take 0.16
+    /// (perf, jwt-bearer grants), for no property this table needs: its keys live only as long as the
+    /// process that chose the seed.
     struct KeyDigest: Hashable {
         var high: UInt64
         var low: UInt64
