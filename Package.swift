@@ -47,7 +47,12 @@ let package = Package(
             swiftSettings: shipped
         ),
         // Pure request -> response functions over an immutable snapshot.
-        .target(name: "Handlers", dependencies: ["JOSE"], swiftSettings: shipped),
+        // Handlers run on whatever executor calls them: no executor hop at each of the grant path's
+        // async calls (authentication, grant, replay claim), which none of them needs.
+        .target(
+            name: "Handlers", dependencies: ["JOSE"],
+            swiftSettings: shipped + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+        ),
         // Environment variables and files -> validated snapshot and keys.
         .target(name: "KeyLoader", dependencies: ["JOSE", "Handlers"], swiftSettings: shipped),
         // C the Runtime needs: the global-executor hook (`baton serve` runs tasks on NIO's loops), CPU affinity.

@@ -60,7 +60,9 @@ public struct RouteTable: Sendable {
         return .endpoint(function)
     }
 
-    public func respond(to request: EndpointRequest, in environment: HandlerEnvironment) async -> EndpointResponse {
+    /// Runs on its caller's executor, as the handlers do: routing needs no executor of its own, and a hop
+    /// per request is measurable beside a grant's own work.
+    public nonisolated(nonsending) func respond(to request: EndpointRequest, in environment: HandlerEnvironment) async -> EndpointResponse {
         switch route(for: request.path) {
         case .endpoint(.token): await token.respond(to: request, in: environment)
         case .endpoint(.jwks): jwks.respond(to: request, in: environment)
@@ -71,7 +73,7 @@ public struct RouteTable: Sendable {
     }
 
     /// The token endpoint with its decision, for adapters that record decisions.
-    public func handleToken(_ request: EndpointRequest, in environment: HandlerEnvironment) async -> TokenEndpoint.Outcome {
+    public nonisolated(nonsending) func handleToken(_ request: EndpointRequest, in environment: HandlerEnvironment) async -> TokenEndpoint.Outcome {
         await token.handle(request, in: environment)
     }
 
