@@ -86,9 +86,8 @@ public struct JSONParser {
                 skipWhitespace()
                 guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
                 let nameOffset = index
-                let name = try parseString()
                 // RFC 8259 compares names by code points, not by Unicode canonical equivalence.
-                let nameKey = NameKey(name)
+                let (name, nameKey) = try parseName()
                 if object.contains(name: name, key: nameKey) {
                     throw JSONParseError(message: "duplicate member \"\(name)\"", offset: nameOffset)
                 }
@@ -104,6 +103,29 @@ public struct JSONParser {
                 if bytes[index] == UInt8(ascii: "}") { index += 1; return object }
                 throw error("expected ',' or '}'")
             }
+        }
+
+        /// A member name with its key. A common short name (`NameKey.literal`) written plainly comes back
+        /// as the program's own literal, found by its key before any string is made; anything else is
+        /// parsed as a string.
+        mutating func parseName() throws(JSONParseError) -> (String, NameKey) {
+            let start = index + 1
+            var end = start
+            while end < bytes.count, end - start <= 7 {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: "\"") { break }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { end = bytes.count; break }
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                let key = NameKey(utf8: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+                if let literal = NameKey.literal(for: key) {
+                    index = end + 1
+                    return (literal, key)
+                }
+            }
+            let name = try parseString()
+            return (name, NameKey(name))
         }
 
         mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {

@@ -124,6 +124,25 @@ struct NameKey: Equatable, Sendable {
         word = name.withUTF8 { Self.word(UnsafeRawBufferPointer($0)) }
     }
 
+    init(utf8 name: UnsafeRawBufferPointer) {
+        word = Self.word(name)
+    }
+
+    /// Short names nearly every JOSE header or claim set uses, most frequent first. The parser returns
+    /// these literals for them instead of making a string of each occurrence.
+    private static let literals: [(key: NameKey, name: String)] = [
+        "iss", "sub", "aud", "exp", "iat", "jti", "alg", "typ", "kid", "nbf", "scope", "email", "act", "may_act",
+        "cnf", "azp", "sid", "nonce", "crit", "enc", "zip", "b64", "cty", "jku", "jwk", "x5u", "x5c",
+    ].map { (NameKey($0), $0) }
+
+    /// The literal with this key, if it is one of `literals`; only whole-name keys (up to seven bytes)
+    /// can match, so a match is the same name.
+    static func literal(for key: NameKey) -> String? {
+        guard key.isWholeName else { return nil }
+        for literal in literals where literal.key == key { return literal.name }
+        return nil
+    }
+
     private static func word(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var word = UInt64(min(bytes.count, 255)) << 56
         for index in 0..<min(bytes.count, 7) { word |= UInt64(bytes[index]) << (UInt64(index) * 8) }

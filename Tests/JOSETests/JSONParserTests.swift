@@ -106,6 +106,20 @@ struct JSONParserTests {
         #expect(error?.message.contains("duplicate") == true)
     }
 
+    @Test("common member names, taken from the parser's literals, and their near misses parse to the names written")
+    func commonNames() throws {
+        let names = [
+            "iss", "sub", "aud", "exp", "iat", "jti", "alg", "typ", "kid", "nbf", "scope", "email", "act", "may_act", "x5c",
+            "is", "isss", "Iss", "may_ac", "may_actor", "scopes", #"\u0069ss"#, #"ema\u0069l"#, "éiss", "iss ",
+        ]
+        for name in names {
+            let object = try #require(try JSONParser.parse(#"{"\#(name)":1,"other":2}"#).objectValue)
+            let expected = try #require(try JSONParser.parse(#""\#(name)""#).stringValue)
+            #expect(object.names == [expected, "other"], "\(name)")
+            #expect(object[expected] == .number(1), "\(name)")
+        }
+    }
+
     @Test("the same name in different objects is not a duplicate")
     func sameNameInSiblings() throws {
         let value = try JSONParser.parse(#"{"a":{"x":1},"b":{"x":2},"x":3}"#)

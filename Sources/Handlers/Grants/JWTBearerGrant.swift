@@ -43,10 +43,10 @@ struct JWTBearerGrant: Grant {
             throw .invalidTarget("resource is only accepted with an ID-JAG that carries resources")
         }
 
-        var limits = [client.allowedScopes]
-        if let issuerScopes = validated.issuer.allowedScopes { limits.append(issuerScopes) }
-        if let assertionScopes = validated.scopes { limits.append(assertionScopes) }
-        let scopes = try ScopeRules.grant(requested: requestedScopes, defaults: client.defaultScopes, limits: limits)
+        let scopes = try ScopeRules.grant(
+            requested: requestedScopes, defaults: client.defaultScopes, limit: client.allowedScopes,
+            validated.issuer.allowedScopes, validated.scopes
+        )
 
         let policy = domain.snapshot.tokenPolicy
         var expiresAt = environment.now + policy.accessTokenLifetime

@@ -33,6 +33,16 @@ public enum ScopeRules {
         try grant(requested: requested, defaults: defaults) { limit.contains($0) }
     }
 
+    /// The client's scopes and up to two further limits (jwt-bearer: the issuer's and the assertion's),
+    /// without building an array of limits per request.
+    static func grant(
+        requested: [String]?, defaults: [String], limit: Set<String>, _ second: Set<String>?, _ third: Set<String>?
+    ) throws(OAuthError) -> [String] {
+        try grant(requested: requested, defaults: defaults) { scope in
+            limit.contains(scope) && second?.contains(scope) != false && third?.contains(scope) != false
+        }
+    }
+
     /// `limits` are the sets every granted scope must belong to (client, issuer, assertion, target).
     static func grant(requested: [String]?, defaults: [String], limits: [Set<String>]) throws(OAuthError) -> [String] {
         try grant(requested: requested, defaults: defaults) { scope in limits.allSatisfy { $0.contains(scope) } }

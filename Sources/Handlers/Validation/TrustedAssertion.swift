@@ -39,8 +39,9 @@ struct PendingUse: Sendable {
 /// claims. The `jti` is not spent here: the grant spends it (`PendingUse`) after its own checks, so that
 /// a refused token never burns it.
 struct TrustedAssertion {
-    /// Which `typ` header values this slot accepts; `nil` in the set means "no typ header".
-    var acceptedTypes: Set<String?>
+    /// Which `typ` header values this slot accepts; `nil` means "no typ header". A list, not a set: it
+    /// holds one or two values, and comparing them costs less than hashing one.
+    var acceptedTypes: [String?]
     var purpose: ReplayPurpose
     /// Overrides the issuer's accepted audiences (ID-JAG: this server's issuer only).
     var audiences: [String]?
@@ -50,8 +51,8 @@ struct TrustedAssertion {
     /// nil for subject and actor tokens, which are not grants.
     var profile: TrustedIssuer.GrantProfile?
 
-    static let plainJWTTypes: Set<String?> = [nil, "jwt"]
-    static let idJAGTypes: Set<String?> = [TokenTypeURI.idJAGHeaderType]
+    static let plainJWTTypes: [String?] = [nil, "jwt"]
+    static let idJAGTypes: [String?] = [TokenTypeURI.idJAGHeaderType]
 
     static func parse(_ token: ArraySlice<UInt8>, domain: Domain) throws(AssertionFailure) -> UnverifiedJWS {
         do {
