@@ -4,7 +4,7 @@
 public enum Base64Standard {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
-    private static let decodeTable = Base64URL.decodeTable(for: alphabet)
+    private static let decodeTable = DecodeTable(alphabet: alphabet)
 
     public static func decode(_ text: String) -> [UInt8]? {
         var text = text
@@ -22,9 +22,7 @@ public enum Base64Standard {
         while end > 0, input.count - end < 2, input[end - 1] == UInt8(ascii: "=") { end -= 1 }
         // Padding, when present, completes the last group of four.
         if end < input.count, input.count % 4 != 0 { return nil }
-        return decodeTable.withUnsafeBufferPointer { table in
-            Base64URL.decode(contiguous: UnsafeBufferPointer(rebasing: input[..<end]), table: table)
-        }
+        return decodeTable.decode(UnsafeBufferPointer(rebasing: input[..<end]))
     }
 
     public static func encode(_ bytes: [UInt8]) -> String {

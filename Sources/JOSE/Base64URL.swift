@@ -3,14 +3,7 @@
 public enum Base64URL {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    private static let decodeTable = decodeTable(for: alphabet)
-
-    /// Each byte's value in `alphabet`, 0xFF for bytes outside it (what the strict decoder tests for).
-    static func decodeTable(for alphabet: [UInt8]) -> [UInt8] {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (index, byte) in alphabet.enumerated() { table[Int(byte)] = UInt8(index) }
-        return table
-    }
+    static let decodeTable = DecodeTable(alphabet: alphabet)
 
     /// Every 12-bit value as its two characters, laid out in memory order (8 KiB, built once).
     private static let pairs: [UInt16] = (0..<4096).map { bits in
@@ -24,7 +17,7 @@ public enum Base64URL {
 
     public static func encodedLength(_ count: Int) -> Int { (count * 4 + 2) / 3 }
 
-    public static func isAlphabet(_ byte: UInt8) -> Bool { decodeTable[Int(byte)] != 0xFF }
+    public static func isAlphabet(_ byte: UInt8) -> Bool { decodeTable.contains(byte) }
 
     // The generic entry points are inlinable so that callers in other modules get them specialised for
     // their own collection type; unspecialised, each call goes through witness tables.
@@ -126,57 +119,112 @@ public enum Base64URL {
 
     @usableFromInline
     static func decode(contiguous input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        decodeTable.withUnsafeBufferPointer { decode(contiguous: input, table: $0) }
+        decodeTable.decode(input)
     }
 
-    /// Four characters to three bytes at a time. Table entries of valid characters are below 64, so one
-    /// test of the high bits of all four catches any character outside the alphabet.
-    static func decode(contiguous input: UnsafeBufferPointer<UInt8>, table: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
-        let count = input.count
-        let rest = count % 4
-        if rest == 1 { return nil }
-        let groups = count / 4
-        let length = groups * 3 + (rest == 0 ? 0 : rest - 1)
-        var valid = true
-        let result = [UInt8](unsafeUninitializedCapacity: length) { out, initialized in
-            do {
-                var i = 0
-                var o = 0
-                // Validity is gathered and tested once after the loop: without a branch per group the
-                // loop runs faster (1.7% of a whole jwt-bearer grant's own work), and an invalid token
-                // is rare enough that decoding the rest of it costs nothing that matters.
-                var invalid: UInt8 = 0
-                for _ in 0..<groups {
-                    let a = table[Int(input[i])], b = table[Int(input[i + 1])], c = table[Int(input[i + 2])], d = table[Int(input[i + 3])]
-                    invalid |= a | b | c | d
-                    let value = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                    out[o] = UInt8(truncatingIfNeeded: value >> 16)
-                    out[o + 1] = UInt8(truncatingIfNeeded: value >> 8)
-                    out[o + 2] = UInt8(truncatingIfNeeded: value)
-                    i += 4
-                    o += 3
-                }
-                if invalid & 0xC0 != 0 { valid = false; return }
-                switch rest {
-                case 2:
-                    let a = table[Int(input[i])], b = table[Int(input[i + 1])]
-                    if (a | b) & 0xC0 != 0 || b & 0x0F != 0 { valid = false; return }
-                    out[o] = a << 2 | b >> 4
-                case 3:
-                    let a = table[Int(input[i])], b = table[Int(input[i + 1])], c = table[Int(input[i + 2])]
-                    if (a | b | c) & 0xC0 != 0 || c & 0x03 != 0 { valid = false; return }
-                    out[o] = a << 2 | b >> 4
-                    out[o + 1] = (b & 0x0F) << 4 | c >> 2
-                default:
-                    break
-                }
-            }
-            initialized = valid ? length : 0
+    /// Decodes `input` into scratch space and hands the bytes to `body`, without an array: for parts
+    /// that are read once and dropped (a token's header and claims). Nil when `input` is not valid.
+    static func withDecoded<Result, Failure: Error>(
+        _ input: ArraySlice<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        guard let length = DecodeTable.decodedLength(input.count) else { return nil }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: length + DecodeTable.slack) { scratch throws(Failure) -> Result? in
+            let decoded = input.withUnsafeBufferPointer { decodeTable.decode($0, into: scratch) }
+            guard let decoded else { return nil }
+            return try body(UnsafeBufferPointer(rebasing: scratch[..<decoded]))
         }
-        return valid ? result : nil
     }
 
     public static func decode(_ string: String) -> [UInt8]? {
         decode(Array(string.utf8))
+    }
+}
+
+/// One alphabet's decoding table: for each byte, its six bits already shifted into place for each of
+/// the four positions of a group, so that a group of four characters is four loads and three ORs, and
+/// its three bytes one store. A byte outside the alphabet maps to 0xFF00_0000 in every position: any
+/// such byte sets bits a valid group never does, and one test after the loop finds it.
+struct DecodeTable: Sendable {
+    /// 4 × 256 entries, one block per position in the group (shifts 18, 12, 6, 0).
+    private let entries: [UInt32]
+
+    private static let invalid: UInt32 = 0xFF00_0000
+
+    /// Extra bytes `decode(_:into:)` needs beyond the decoded length: a group's three bytes are written
+    /// as one four-byte store, whose last byte the next group overwrites.
+    static let slack = 1
+
+    init(alphabet: [UInt8]) {
+        var entries = [UInt32](repeating: Self.invalid, count: 1024)
+        for (value, byte) in alphabet.enumerated() {
+            for position in 0..<4 {
+                entries[position * 256 + Int(byte)] = UInt32(value) << UInt32(18 - 6 * position)
+            }
+        }
+        self.entries = entries
+    }
+
+    func contains(_ byte: UInt8) -> Bool { entries[Int(byte)] != Self.invalid }
+
+    /// The decoded length of `count` characters; nil for a length no unpadded encoding has.
+    static func decodedLength(_ count: Int) -> Int? {
+        let rest = count % 4
+        return rest == 1 ? nil : count / 4 * 3 + (rest == 0 ? 0 : rest - 1)
+    }
+
+    func decode(_ input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard let length = Self.decodedLength(input.count) else { return nil }
+        var valid = true
+        let bytes = ByteArray.build(capacity: length + Self.slack) { out -> Int in
+            guard let written = decode(input, into: out) else { valid = false; return 0 }
+            return written
+        }
+        return valid ? bytes : nil
+    }
+
+    /// Decodes into `out`, which must hold `decodedLength(input.count)! + slack` bytes; returns the
+    /// decoded length, or nil when a byte is outside the alphabet or a final character has bits set
+    /// that no byte uses.
+    func decode(_ input: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>) -> Int? {
+        guard let length = Self.decodedLength(input.count) else { return nil }
+        precondition(out.count >= length + Self.slack, "Base64: output buffer too small")
+        guard length > 0 else { return 0 }
+        return entries.withUnsafeBufferPointer { entries -> Int? in
+            // Pointers, not buffer subscripts: the indices below stay in range by the arithmetic above
+            // (groups * 4 <= count; every store ends before length + slack), and a byte plus a block
+            // offset indexes a 1024-entry table.
+            let table = entries.baseAddress!, source = input.baseAddress!
+            let target = UnsafeMutableRawPointer(out.baseAddress!)
+            let groups = input.count / 4
+            var i = 0
+            var o = 0
+            var seen: UInt32 = 0
+            for _ in 0..<groups {
+                let value = table[Int(source[i])] | table[256 + Int(source[i + 1])]
+                    | table[512 + Int(source[i + 2])] | table[768 + Int(source[i + 3])]
+                seen |= value
+                target.storeBytes(of: (value << 8).bigEndian, toByteOffset: o, as: UInt32.self)
+                i += 4
+                o += 3
+            }
+            switch input.count - i {
+            case 2:
+                let value = table[Int(source[i])] | table[256 + Int(source[i + 1])]
+                // The second character's low four bits fall outside the one byte it completes.
+                seen |= value & 0x0000_F000 == 0 ? value : Self.invalid
+                target.storeBytes(of: UInt8(truncatingIfNeeded: value >> 16), toByteOffset: o, as: UInt8.self)
+            case 3:
+                let value = table[Int(source[i])] | table[256 + Int(source[i + 1])] | table[512 + Int(source[i + 2])]
+                // The third character's low two bits fall outside the two bytes it completes.
+                seen |= value & 0x0000_00C0 == 0 ? value : Self.invalid
+                target.storeBytes(of: UInt8(truncatingIfNeeded: value >> 16), toByteOffset: o, as: UInt8.self)
+                target.storeBytes(of: UInt8(truncatingIfNeeded: value >> 8), toByteOffset: o + 1, as: UInt8.self)
+            default:
+                break
+            }
+            // Tested once after the loop, not per group: the loop runs without a branch, and an invalid
+            // token is rare enough that decoding the rest of it costs nothing that matters.
+            return seen & Self.invalid == 0 ? length : nil
+        }
     }
 }

@@ -46,30 +46,26 @@ public struct SigningKey: Sendable {
 
     /// `sign(type:payload:)` as bytes, for callers that write the token straight into a response: the
     /// result is ASCII (base64url and two dots) and needs neither a String nor JSON escaping.
-    /// Every part has a known length, so the token is one allocation of its final size: header and
-    /// payload are encoded into it, signed where they lie, and the signature encoded from the library's
-    /// own buffer behind them.
+    /// Every part has a known length, so the token is built in scratch space of its final size: header
+    /// and payload are encoded into it, signed where they lie, and the signature encoded from the
+    /// library's own buffer behind them; then it is copied into one array (`ByteArray`).
     public func signCompact(type: String, payload: [UInt8]) throws -> [UInt8] {
         let header = encodedHeaders.first(where: { $0.type == type })?.bytes ?? Self.encodedHeader(algorithm: algorithm, type: type, kid: kid)
         let signingInputLength = header.count + 1 + Base64URL.encodedLength(payload.count)
         let length = signingInputLength + 1 + Base64URL.encodedLength(signatureLength)
-        return try [UInt8](unsafeUninitializedCapacity: length) { token, initialized in
+        return try ByteArray.build(capacity: length) { token throws -> Int in
             _ = token.initialize(fromContentsOf: header)
             token[header.count] = UInt8(ascii: ".")
             payload.withUnsafeBufferPointer { payload in
                 _ = Base64URL.encode(contiguous: payload, into: UnsafeMutableBufferPointer(rebasing: token[(header.count + 1)...]))
             }
-            initialized = signingInputLength
             let signingInput = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: token[..<signingInputLength]))
-            let written: Int
             if let openSSL {
-                written = try Self.appendSignature(try openSSL.signature(for: signingInput), to: token, at: signingInputLength, expected: signatureLength)
-            } else {
-                written = try Self.appendSignature(
-                    try material.signatureBytes(for: signingInput, algorithm: algorithm), to: token, at: signingInputLength, expected: signatureLength
-                )
+                return try Self.appendSignature(try openSSL.signature(for: signingInput), to: token, at: signingInputLength, expected: signatureLength)
             }
-            initialized = written
+            return try Self.appendSignature(
+                try material.signatureBytes(for: signingInput, algorithm: algorithm), to: token, at: signingInputLength, expected: signatureLength
+            )
         }
     }
 
