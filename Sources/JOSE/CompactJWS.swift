@@ -91,11 +91,11 @@ public enum CompactJWS {
         let headerPart = bytes[..<firstDot]
         let payloadPart = bytes[(firstDot + 1)..<secondDot]
         let signaturePart = bytes[(secondDot + 1)...]
-        guard let headerBytes = Base64URL.decode(headerPart) else { throw JWSError("the header is not valid base64url") }
-        guard let payloadBytes = Base64URL.decode(payloadPart) else { throw JWSError("the payload is not valid base64url") }
-        guard let signature = Base64URL.decode(signaturePart) else { throw JWSError("the signature is not valid base64url") }
-
-        let header = try object(headerBytes, maxDepth: 4, subject: "the header is")
+        // Header and claims are parsed where they are decoded, in scratch space; only the signature,
+        // which verification reads later, becomes an array.
+        guard let header = try Base64URL.withDecoded(headerPart, { bytes throws(JWSError) in try object(bytes, maxDepth: 4, subject: "the header is") }) else {
+            throw JWSError("the header is not valid base64url")
+        }
 
         guard let algValue = header["alg"] else { throw JWSError("the header has no \"alg\"") }
         guard let alg = algValue.stringValue else { throw JWSError("\"alg\" must be a string") }
@@ -115,7 +115,10 @@ public enum CompactJWS {
             type = text
         }
 
-        let claims = try object(payloadBytes, maxDepth: 16, subject: "the claims are")
+        guard let claims = try Base64URL.withDecoded(payloadPart, { bytes throws(JWSError) in try object(bytes, maxDepth: 16, subject: "the claims are") }) else {
+            throw JWSError("the payload is not valid base64url")
+        }
+        guard let signature = Base64URL.decode(signaturePart) else { throw JWSError("the signature is not valid base64url") }
 
         return UnverifiedJWS(
             header: header, claims: claims, algorithmName: alg, kid: kid, type: type,
@@ -124,7 +127,7 @@ public enum CompactJWS {
     }
 
     /// One JOSE part as a JSON object; typed throws all the way, so no error is boxed on the hot path.
-    private static func object(_ bytes: [UInt8], maxDepth: Int, subject: String) throws(JWSError) -> JSONObject {
+    private static func object(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int, subject: String) throws(JWSError) -> JSONObject {
         let value: JSONValue
         do {
             value = try JSONParser.parse(bytes, maxDepth: maxDepth)

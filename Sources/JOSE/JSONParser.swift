@@ -12,14 +12,16 @@ public struct JSONParser {
     public static let defaultMaxDepth = 32
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var parser = Cursor(bytes: buffer, maxDepth: maxDepth)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            if parser.index != buffer.count { throw parser.error("unexpected data after the JSON value") }
-            return value
-        }
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in try parse(buffer, maxDepth: maxDepth) }
+    }
+
+    public static func parse(_ buffer: UnsafeBufferPointer<UInt8>, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
+        var parser = Cursor(bytes: buffer, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        if parser.index != buffer.count { throw parser.error("unexpected data after the JSON value") }
+        return value
     }
 
     public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
