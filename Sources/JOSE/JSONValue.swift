@@ -128,19 +128,42 @@ struct NameKey: Equatable, Sendable {
         word = Self.word(name)
     }
 
-    /// Short names nearly every JOSE header or claim set uses, most frequent first. The parser returns
-    /// these literals for them instead of making a string of each occurrence.
-    private static let literals: [(key: NameKey, name: String)] = [
+    /// Short names nearly every JOSE header or claim set uses. The parser returns these literals for
+    /// them instead of making a string of each occurrence.
+    private static let literalNames = [
         "iss", "sub", "aud", "exp", "iat", "jti", "alg", "typ", "kid", "nbf", "scope", "email", "act", "may_act",
         "cnf", "azp", "sid", "nonce", "crit", "enc", "zip", "b64", "cty", "jku", "jwk", "x5u", "x5c",
-    ].map { (NameKey($0), $0) }
+    ]
 
-    /// The literal with this key, if it is one of `literals`; only whole-name keys (up to seven bytes)
-    /// can match, so a match is the same name.
+    /// `literalNames` in an open-addressed table of 64 slots, indexed by a multiplicative hash of the
+    /// word: a lookup is one or two word compares instead of a walk through the list (every name the
+    /// parser meets is looked up, and most are not in it).
+    private static let literalSlots: [(key: NameKey, name: String)?] = {
+        var slots = [(key: NameKey, name: String)?](repeating: nil, count: 64)
+        for name in literalNames {
+            let key = NameKey(name)
+            var slot = key.slot
+            while slots[slot] != nil { slot = (slot + 1) & 63 }
+            slots[slot] = (key, name)
+        }
+        return slots
+    }()
+
+    private var slot: Int { Int(truncatingIfNeeded: (word &* 0x9E37_79B9_7F4A_7C15) >> 58) }
+
+    /// The literal with this key, if it is one of `literalNames`; only whole-name keys (up to seven
+    /// bytes) can match, so a match is the same name.
     static func literal(for key: NameKey) -> String? {
         guard key.isWholeName else { return nil }
-        for literal in literals where literal.key == key { return literal.name }
-        return nil
+        return literalSlots.withUnsafeBufferPointer { slots in
+            // Fewer than half the slots are used, so a probe always reaches an empty one.
+            var slot = key.slot
+            while let entry = slots[slot] {
+                if entry.key == key { return entry.name }
+                slot = (slot + 1) & 63
+            }
+            return nil
+        }
     }
 
     private static func word(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
