@@ -56,27 +56,37 @@ public final class MemoryReplayStore: ReplayStore {
 
     public var count: Int { state.withLock { $0.expiries.count } }
 
-    /// Two 64-bit SipHash values of the key's unambiguous storage form (`ReplayKey.storageKey`), fed
-    /// piece by piece rather than built as one string. Swift's `Hasher` is keyed with a random seed per
-    /// process, so nobody outside can aim one key at another's digest; two hashers told apart by a
-    /// leading byte give 128 bits. SHA-256 took 0.27 µs per claim where both SipHash values take 0.16
-    /// (perf, jwt-bearer grants), for no property this table needs: its keys live only as long as the
-    /// process that chose the seed.
+    /// Two 64-bit SipHash values of the key's fields: one word for which hasher, the purpose and the
+    /// issuer's length, then the issuer's and the jti's bytes. The length keeps issuer and jti apart as
+    /// the prefix of `ReplayKey.storageKey` does, and SipHash's finalisation counts the bytes, so no
+    /// two keys feed a hasher the same input. Swift's `Hasher` is keyed with a random seed per process,
+    /// so nobody outside can aim one key at another's digest; the leading word tells the two hashers
+    /// apart and together they give 128 bits. SHA-256 took 0.27 µs per claim where both SipHash values
+    /// take 0.16 (perf, jwt-bearer grants), for no property this table needs: its keys live only as
+    /// long as the process that chose the seed.
     struct KeyDigest: Hashable {
         var high: UInt64
         var low: UInt64
 
         init(_ key: ReplayKey) {
+            var issuer = key.issuer
+            var jti = key.jti
+            let purpose: UInt64 = switch key.purpose {
+            case .grantAssertion: 1
+            case .clientAssertion: 2
+            }
+            let fields = purpose << 48 | UInt64(issuer.utf8.count)
             var first = Hasher()
             var second = Hasher()
-            first.combine(UInt8(0))
-            second.combine(UInt8(1))
-            key.forEachStoragePiece { piece in
-                var piece = piece
-                piece.withUTF8 { utf8 in
-                    first.combine(bytes: UnsafeRawBufferPointer(utf8))
-                    second.combine(bytes: UnsafeRawBufferPointer(utf8))
-                }
+            first.combine(fields)
+            second.combine(1 << 56 | fields)
+            issuer.withUTF8 { utf8 in
+                first.combine(bytes: UnsafeRawBufferPointer(utf8))
+                second.combine(bytes: UnsafeRawBufferPointer(utf8))
+            }
+            jti.withUTF8 { utf8 in
+                first.combine(bytes: UnsafeRawBufferPointer(utf8))
+                second.combine(bytes: UnsafeRawBufferPointer(utf8))
             }
             high = UInt64(UInt(bitPattern: first.finalize()))
             low = UInt64(UInt(bitPattern: second.finalize()))

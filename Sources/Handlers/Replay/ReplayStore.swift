@@ -19,20 +19,7 @@ public struct ReplayKey: Sendable, Hashable {
     /// One flat string for stores that index a single column. Lengths are prefixed so that no choice of
     /// issuer and jti can produce another pair's string.
     public var storageKey: String {
-        var key = ""
-        forEachStoragePiece { key += $0 }
-        return key
-    }
-
-    /// The pieces of `storageKey` in order, for stores that hash it without building the string.
-    func forEachStoragePiece(_ body: (String) -> Void) {
-        body(purpose.rawValue)
-        body(":")
-        body(String(issuer.utf8.count))
-        body(":")
-        body(issuer)
-        body(":")
-        body(jti)
+        "\(purpose.rawValue):\(issuer.utf8.count):\(issuer):\(jti)"
     }
 }
 
