@@ -96,6 +96,26 @@ struct CompactJWSTests {
         #expect(throws: JWSError.self) { _ = try CompactJWS.parse(body[(start - 1)..<(start + token.utf8.count)]) }
     }
 
+    @Test("tokens of every size up to the limit are built and parsed whole, past the stack's scratch sizes", arguments: [.es256, JWSAlgorithm.rs256])
+    func largeTokens(algorithm: JWSAlgorithm) throws {
+        let signer = TestKeys.signer(algorithm)
+        for length in [0, 1, 2, 700, 1_500, 4_000, 11_000] {
+            let filler = String(String(repeating: "abcdefghij", count: length / 10 + 1).prefix(length))
+            var claims = JSONWriter()
+            claims.beginObject()
+            claims.member("sub", "alice")
+            claims.member("filler", filler)
+            claims.endObject()
+            let token = try signer.sign(type: "JWT", payload: claims.bytes)
+            let parsed = try CompactJWS.parse(token)
+            #expect(parsed.claims["filler"] == .string(filler))
+            _ = try parsed.verify(with: [signer.verificationKey], allowedAlgorithms: [algorithm])
+        }
+        // Past the limit the parser refuses before decoding anything.
+        let huge = try signer.sign(type: "JWT", payload: Array("{\"filler\":\"\(String(repeating: "x", count: 16_384))\"}".utf8))
+        #expect(throws: JWSError.self) { _ = try CompactJWS.parse(huge) }
+    }
+
     @Test("a different key under the same kid, or any changed byte, fails verification", arguments: JWSAlgorithm.allCases)
     func tampering(algorithm: JWSAlgorithm) throws {
         let signer = TestKeys.signer(algorithm)
