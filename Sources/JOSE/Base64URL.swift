@@ -3,7 +3,7 @@
 public enum Base64URL {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
-    static let decodeTable = DecodeTable(alphabet: alphabet)
+    private static let decodeTable = DecodeTable(alphabet: alphabet)
 
     /// Every 12-bit value as its two characters, laid out in memory order (8 KiB, built once).
     private static let pairs: [UInt16] = (0..<4096).map { bits in
