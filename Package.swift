@@ -32,7 +32,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         // Test-only: an independent JOSE implementation that checks what Baton signs and publishes.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
-        // Replay stores shared across processes: SQLite (bundled, no system library) and PostgreSQL.
+        // Replay stores shared across processes: SQLite and PostgreSQL. From sqlite-nio Baton uses the
+        // SQLite it bundles (its VaporCSQLite module, no system library), through SQLite's C API.
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
@@ -71,11 +72,13 @@ let package = Package(
             ],
             swiftSettings: shipped
         ),
+        // C the SQLite replay store needs: a call to a variadic SQLite function.
+        .target(name: "CSQLiteSupport", dependencies: [.product(name: "SQLiteNIO", package: "sqlite-nio")]),
         // Replay stores that outlive one process: SQLite file, PostgreSQL.
         .target(
             name: "ReplayStores",
             dependencies: [
-                "Handlers",
+                "Handlers", "CSQLiteSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

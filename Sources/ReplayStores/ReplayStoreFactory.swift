@@ -27,7 +27,9 @@ public enum ReplayStoreFactory {
             return MemoryReplayStore()
         case .sqlite(let path):
             let isDefault = setting == .automatic
-            return SQLiteReplayStore(path: path, requireOwnFile: isDefault)
+            // One event per `baton invoke` process: it waits for SQLite itself rather than starting threads.
+            let calls: SQLiteReplayStore.Calls = adapter == .invoke ? .onCallingThread : .onThreadPool
+            return SQLiteReplayStore(path: path, requireOwnFile: isDefault, calls: calls)
         case .postgres(let text):
             do {
                 return PostgresReplayStore(url: try PostgresURL(text, environment: environment))

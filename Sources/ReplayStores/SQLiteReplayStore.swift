@@ -6,7 +6,7 @@ import Musl
 import Darwin
 #endif
 import Handlers
-import SQLiteNIO
+import NIOPosix
 import Synchronization
 
 /// Spent keys in an SQLite file on the host: the embedded default of `baton invoke`, where every event
@@ -20,10 +20,20 @@ import Synchronization
 ///     CREATE TABLE IF NOT EXISTS baton_replay (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 ///     CREATE INDEX IF NOT EXISTS baton_replay_expires_at ON baton_replay (expires_at);
 public final class SQLiteReplayStore: ManagedReplayStore {
+    /// Which thread runs SQLite's blocking calls (file locks, fsync).
+    public enum Calls: Sendable {
+        /// The caller's: for a process that handles one event and has nothing else to run meanwhile
+        /// (`baton invoke`). No thread is started.
+        case onCallingThread
+        /// NIO's shared thread pool, so that a server's event loops never wait for the disk.
+        case onThreadPool
+    }
+
     public let path: String
     /// How long one statement may wait for another process's write lock before the store reports itself
     /// unavailable.
     public let busyTimeoutMilliseconds: Int
+    public let calls: Calls
     /// Refuse a file that another user owns: for files in a shared directory such as /tmp.
     let requireOwnFile: Bool
     private let purge: PurgeSchedule
@@ -32,10 +42,11 @@ public final class SQLiteReplayStore: ManagedReplayStore {
 
     private enum State {
         case idle
-        case opening(Task<SQLiteConnection, any Error>)
-        case open(SQLiteConnection)
+        case open(SQLiteFile)
         case closed
     }
+    /// One connection, one caller at a time. Held while SQLite waits for another process's lock, which
+    /// is bounded by the busy timeout.
     private let state = Mutex<State>(.idle)
 
     static let claimSQL = """
@@ -52,23 +63,21 @@ public final class SQLiteReplayStore: ManagedReplayStore {
         "CREATE INDEX IF NOT EXISTS baton_replay_expires_at ON baton_replay (expires_at)",
     ]
 
-    public init(path: String, busyTimeoutMilliseconds: Int = 5000, purge: PurgePolicy = PurgePolicy(), requireOwnFile: Bool = false) {
+    public init(
+        path: String, busyTimeoutMilliseconds: Int = 5000, purge: PurgePolicy = PurgePolicy(),
+        requireOwnFile: Bool = false, calls: Calls = .onThreadPool
+    ) {
         self.path = path
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.requireOwnFile = requireOwnFile
+        self.calls = calls
         self.purge = PurgeSchedule(purge)
         self.purgeBatch = purge.batch
     }
 
     public func claim(_ key: ReplayKey, expiresAt: Int64, now: Int64) async throws(ReplayStoreUnavailable) -> Bool {
-        let connection = try await connection()
-        let claimed: Bool
-        do {
-            let rows = try await connection.query(Self.claimSQL, [.text(StoredKey.make(key)), .integer(Int(expiresAt)), .integer(Int(now))])
-            claimed = !rows.isEmpty
-        } catch {
-            throw failed("claim failed: \(Self.describe(error))")
-        }
+        let stored = StoredKey.make(key)
+        let claimed = try await run("claim failed") { file throws(SQLiteFailure) in try file.claim(stored, expiresAt: expiresAt, now: now) }
         failures.recovered()
         if purge.due(now: now) { _ = try? await purgeExpired(now: now) }
         return claimed
@@ -77,143 +86,98 @@ public final class SQLiteReplayStore: ManagedReplayStore {
     /// Deletes up to one batch of expired rows; returns how many went.
     @discardableResult
     public func purgeExpired(now: Int64) async throws(ReplayStoreUnavailable) -> Int {
-        let connection = try await connection()
-        do {
-            return try await connection.query(Self.purgeSQL, [.integer(Int(now)), .integer(purgeBatch)]).count
-        } catch {
-            throw ReplayStoreUnavailable("sqlite \(path): purge failed: \(Self.describe(error))")
-        }
+        let batch = purgeBatch
+        return try await run("purge failed", report: false) { file throws(SQLiteFailure) in try file.purgeExpired(now: now, batch: batch) }
     }
 
     /// Rows in the table, expired or not: for tests and operators.
     public func count() async throws(ReplayStoreUnavailable) -> Int {
-        let connection = try await connection()
-        do {
-            let rows = try await connection.query("SELECT count(*) FROM baton_replay")
-            return rows.first?.column("count(*)")?.integer ?? 0
-        } catch {
-            throw ReplayStoreUnavailable("sqlite \(path): \(Self.describe(error))")
+        try await run("count failed", report: false) { file throws(SQLiteFailure) in
+            Int(try file.integer("SELECT count(*) FROM baton_replay") ?? 0)
         }
     }
 
     /// The stored expiry of `key`, expired or not; nil when there is no row: for tests and operators.
     public func expiry(of key: ReplayKey) async throws(ReplayStoreUnavailable) -> Int64? {
-        let connection = try await connection()
-        do {
-            let rows = try await connection.query("SELECT expires_at FROM baton_replay WHERE key = ?1", [.text(StoredKey.make(key))])
-            return rows.first?.column("expires_at")?.integer.map(Int64.init)
-        } catch {
-            throw ReplayStoreUnavailable("sqlite \(path): \(Self.describe(error))")
+        let stored = StoredKey.make(key)
+        return try await run("lookup failed", report: false) { file throws(SQLiteFailure) in
+            try file.integer("SELECT expires_at FROM baton_replay WHERE key = ?1", text: stored)
         }
     }
 
     public func prepare() async throws(ReplayStoreUnavailable) {
-        _ = try await connection()
+        try await run("cannot open", report: true) { _ in }
     }
 
+    /// Closes the connection on the calling thread: closing does not checkpoint (see `SQLiteFile`), so
+    /// it does not wait for the disk. Waits for a statement in progress.
     public func close() async {
-        let previous = state.withLock { state in
-            defer { state = .closed }
-            return state
-        }
-        switch previous {
-        case .open(let connection):
-            try? await connection.close()
-        case .opening(let task):
-            task.cancel()
-            if let connection = try? await task.value { try? await connection.close() }
-        case .idle, .closed:
-            break
-        }
+        state.withLock { state in state = .closed }
     }
 
-    // MARK: - Opening
+    // MARK: - Running statements
 
-    private func failed(_ reason: String) -> ReplayStoreUnavailable {
-        let message = "sqlite \(path): \(reason)"
-        failures.report(message)
-        return ReplayStoreUnavailable(message)
+    private enum Failure: Error {
+        case closed
+        case open(String)
+        case statement(SQLiteFailure)
     }
 
-    /// The open connection, opening the file on first use. A failed open is retried by the next call.
-    private func connection() async throws(ReplayStoreUnavailable) -> SQLiteConnection {
-        enum Next { case ready(SQLiteConnection), wait(Task<SQLiteConnection, any Error>), closed }
-        let next: Next = state.withLock { state in
-            switch state {
-            case .open(let connection): return .ready(connection)
-            case .opening(let task): return .wait(task)
-            case .closed: return .closed
-            case .idle:
-                let task = Task { [path, busyTimeoutMilliseconds, requireOwnFile] in
-                    try await Self.openConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, requireOwnFile: requireOwnFile)
-                }
-                state = .opening(task)
-                return .wait(task)
-            }
-        }
-        switch next {
-        case .ready(let connection):
-            return connection
-        case .closed:
-            throw ReplayStoreUnavailable("sqlite \(path): the store is closed")
-        case .wait(let task):
+    /// Runs `body` on the open connection, opening the file first if needed (a failed open is retried by
+    /// the next call), on the thread `calls` names.
+    private func run<T: Sendable>(
+        _ what: String, report: Bool = true, _ body: @escaping @Sendable (SQLiteFile) throws(SQLiteFailure) -> T
+    ) async throws(ReplayStoreUnavailable) -> T {
+        let locked = { @Sendable [self] () throws(Failure) -> T in try withFile(body) }
+        let result: Result<T, Failure>
+        switch calls {
+        case .onCallingThread:
+            result = Result(catching: locked)
+        case .onThreadPool:
             do {
-                let connection = try await task.value
-                state.withLock { state in
-                    if case .opening = state { state = .open(connection) }
-                }
-                return connection
+                result = try await NIOThreadPool.singleton.runIfActive { Result(catching: locked) }
             } catch {
-                state.withLock { state in
-                    if case .opening = state { state = .idle }
-                }
-                throw failed("cannot open: \(Self.describe(error))")
+                // Cancelled before a pool thread took it, or the pool has shut down.
+                throw failed("\(what): not run (\(error))", report: report)
             }
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(.closed): throw ReplayStoreUnavailable("sqlite \(path): the store is closed")
+        case .failure(.open(let reason)): throw failed("cannot open: \(reason)", report: true)
+        case .failure(.statement(let failure)): throw failed("\(what): \(failure)", report: report)
         }
     }
 
-    private static func openConnection(path: String, busyTimeoutMilliseconds: Int, requireOwnFile: Bool) async throws -> SQLiteConnection {
-        try createPrivately(path: path, requireOwnFile: requireOwnFile)
-        let connection = try await SQLiteConnection.open(storage: .file(path: path))
-        do {
-            // Replaces SQLiteNIO's retry-forever busy handler with a bounded wait.
-            _ = try await connection.query("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
-            // A claim is synced to disk before the token is issued, so it survives a power cut too.
-            _ = try await connection.query("PRAGMA synchronous = FULL")
-            // Switching to WAL and creating the schema take locks other starting processes may hold; a few
-            // of these can return SQLITE_BUSY without waiting, so retry them for the busy timeout.
-            let deadline = ContinuousClock.now + .milliseconds(busyTimeoutMilliseconds)
-            while true {
+    private func withFile<T>(_ body: (SQLiteFile) throws(SQLiteFailure) -> T) throws(Failure) -> T {
+        try state.withLock { state throws(Failure) -> T in
+            let file: SQLiteFile
+            switch state {
+            case .closed:
+                throw .closed
+            case .open(let open):
+                file = open
+            case .idle:
                 do {
-                    let mode = try await connection.query("PRAGMA journal_mode = WAL")
-                    if mode.first?.column("journal_mode")?.string?.lowercased() == "wal" {
-                        for statement in schemaSQL { _ = try await connection.query(statement) }
-                        break
-                    }
-                    // Another process holds the file in rollback mode for the moment.
-                    if ContinuousClock.now >= deadline { throw SetupError(description: "cannot switch the file to WAL mode") }
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 5...25)))
-                } catch let error as SQLiteError where Self.retryable.contains(error.reason) {
-                    if ContinuousClock.now >= deadline { throw error }
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 5...25)))
+                    try createPrivately(path: path, requireOwnFile: requireOwnFile)
+                    file = try SQLiteFile(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+                } catch {
+                    throw .open("\(error)")
                 }
+                state = .open(file)
             }
-            return connection
-        } catch {
-            try? await connection.close()
-            throw error
+            do throws(SQLiteFailure) {
+                return try body(file)
+            } catch {
+                throw .statement(error)
+            }
         }
     }
 
-    static let retryable: Set<SQLiteError.Reason> = [
-        .busy, .busyInRecovery, .busyInSnapshot, .busyTimeout, .locked, .lockedBySharedCache, .proto,
-    ]
-
-    static func describe(_ error: any Error) -> String {
-        if let error = error as? SQLiteError { return "\(error.reason): \(error.message)" }
-        if let error = error as? ReplayStoreUnavailable { return error.reason }
-        if let error = error as? SetupError { return error.description }
-        return "\(error)"
+    private func failed(_ reason: String, report: Bool) -> ReplayStoreUnavailable {
+        let message = "sqlite \(path): \(reason)"
+        if report { failures.report(message) }
+        return ReplayStoreUnavailable(message)
     }
 }
 

@@ -26,11 +26,12 @@ struct ClaimCostBench {
         try await measure("memory", MemoryReplayStore())
     }
 
-    @Test func sqlite() async throws {
+    @Test(arguments: [SQLiteReplayStore.Calls.onThreadPool, .onCallingThread])
+    func sqlite(calls: SQLiteReplayStore.Calls) async throws {
         let directory = try TempDir()
         defer { directory.remove() }
-        let store = SQLiteReplayStore(path: directory.file("replay.db"))
-        try await measure("sqlite", store)
+        let store = SQLiteReplayStore(path: directory.file("replay.db"), calls: calls)
+        try await measure("sqlite (\(calls))", store)
         await store.close()
     }
 

@@ -5,11 +5,17 @@ import Testing
 
 @Suite("SQLite replay store")
 struct SQLiteReplayStoreTests {
+    /// Both ways of running SQLite's calls: `baton invoke`'s and a server's.
+    static let modes: [SQLiteReplayStore.Calls] = [.onCallingThread, .onThreadPool]
+
     /// A store on a fresh file, closed and deleted after `body`.
-    func withStore(purge: PurgePolicy = PurgePolicy(), _ body: (SQLiteReplayStore, TempDir) async throws -> Void) async throws {
+    func withStore(
+        purge: PurgePolicy = PurgePolicy(), calls: SQLiteReplayStore.Calls = .onThreadPool,
+        _ body: (SQLiteReplayStore, TempDir) async throws -> Void
+    ) async throws {
         let directory = try TempDir()
         defer { directory.remove() }
-        let store = SQLiteReplayStore(path: directory.file("replay.db"), purge: purge)
+        let store = SQLiteReplayStore(path: directory.file("replay.db"), purge: purge, calls: calls)
         do {
             try await body(store, directory)
         } catch {
@@ -19,25 +25,25 @@ struct SQLiteReplayStoreTests {
         await store.close()
     }
 
-    @Test("first claim true, second false")
-    func firstClaimWins() async throws {
-        try await withStore { store, _ in try await StoreContract.firstClaimWins(store) }
+    @Test("first claim true, second false", arguments: modes)
+    func firstClaimWins(calls: SQLiteReplayStore.Calls) async throws {
+        try await withStore(calls: calls) { store, _ in try await StoreContract.firstClaimWins(store) }
     }
 
-    @Test("an expired entry no longer blocks")
-    func expiredEntry() async throws {
-        try await withStore { store, _ in try await StoreContract.expiredEntryIsReclaimable(store) }
+    @Test("an expired entry no longer blocks", arguments: modes)
+    func expiredEntry(calls: SQLiteReplayStore.Calls) async throws {
+        try await withStore(calls: calls) { store, _ in try await StoreContract.expiredEntryIsReclaimable(store) }
     }
 
-    @Test("distinct keys are never refused")
-    func distinctKeys() async throws {
-        try await withStore { store, _ in try await StoreContract.distinctKeysNeverRefused(store) }
+    @Test("distinct keys are never refused", arguments: modes)
+    func distinctKeys(calls: SQLiteReplayStore.Calls) async throws {
+        try await withStore(calls: calls) { store, _ in try await StoreContract.distinctKeysNeverRefused(store) }
     }
 
-    @Test("concurrent claims through several connections to one file: exactly one wins")
-    func concurrentConnections() async throws {
-        try await withStore { store, directory throws in
-            let others = (0..<3).map { _ in SQLiteReplayStore(path: directory.file("replay.db")) }
+    @Test("concurrent claims through several connections to one file: exactly one wins", arguments: modes)
+    func concurrentConnections(calls: SQLiteReplayStore.Calls) async throws {
+        try await withStore(calls: calls) { store, directory throws in
+            let others = (0..<3).map { _ in SQLiteReplayStore(path: directory.file("replay.db"), calls: calls) }
             try await StoreContract.concurrentClaimsHaveOneWinner([store] + others)
             for other in others { await other.close() }
         }
@@ -63,15 +69,89 @@ struct SQLiteReplayStoreTests {
             let key = StoreContract.key()
             #expect(try await store.claim(key, expiresAt: 5_000, now: 1_000))
             await store.close()
+            // The last connection has closed; the claim is in the write-ahead log, which stays for the
+            // next process instead of being copied into the database at close.
+            #expect(FileManager.default.fileExists(atPath: directory.file("replay.db-wal")))
             let reopened = SQLiteReplayStore(path: directory.file("replay.db"))
             #expect(try await reopened.claim(key, expiresAt: 5_000, now: 1_000) == false)
             await reopened.close()
-            let attributes = try FileManager.default.attributesOfItem(atPath: directory.file("replay.db"))
-            #expect((attributes[.posixPermissions] as? Int) == 0o600)
-            // The header's read and write format versions are 2 for a WAL database (the -wal file itself
-            // is removed when the last connection closes).
+            for name in ["replay.db", "replay.db-wal", "replay.db-shm"] {
+                let attributes = try FileManager.default.attributesOfItem(atPath: directory.file(name))
+                #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(name)")
+            }
+            // The header's read and write format versions are 2 for a WAL database.
             let header = Array(try Data(contentsOf: URL(fileURLWithPath: directory.file("replay.db"))).prefix(20))
             #expect(header.count == 20 && header[18] == 2 && header[19] == 2)
+        }
+    }
+
+    /// The largest write-ahead log a store may leave: the store empties it once it holds 32 frames
+    /// (4,096 + 24 bytes each), and one claim adds a few; the header is 32 bytes.
+    static let longestLog = 32 + 48 * 4_120
+
+    @Test("one claim per process, as baton invoke runs: the log stays short, and every claim survives it", arguments: modes)
+    func logStaysShortAcrossProcesses(calls: SQLiteReplayStore.Calls) async throws {
+        let directory = try TempDir()
+        defer { directory.remove() }
+        let path = directory.file("replay.db")
+        var keys: [ReplayKey] = []
+        var sizes: [Int] = []
+        for _ in 0..<120 {
+            // A new connection each time reads the log left by the previous one, as a new process does.
+            let store = SQLiteReplayStore(path: path, calls: calls)
+            let key = StoreContract.key()
+            #expect(try await store.claim(key, expiresAt: 5_000, now: 1_000))
+            await store.close()
+            keys.append(key)
+            let attributes = try FileManager.default.attributesOfItem(atPath: path + "-wal")
+            sizes.append((attributes[.size] as? Int) ?? -1)
+        }
+        // Without the store's own checkpoint the log grows by every claim: 120 claims, about 240 frames.
+        #expect(sizes.allSatisfy { $0 >= 0 && $0 <= Self.longestLog }, "log sizes: \(sizes)")
+        // It was emptied at least once, so the claims it held had been copied into the database.
+        #expect(sizes.contains { $0 < sizes.max()! })
+        let reopened = SQLiteReplayStore(path: path, calls: calls)
+        for key in keys { #expect(try await reopened.claim(key, expiresAt: 5_000, now: 1_000) == false) }
+        #expect(try await reopened.count() == keys.count)
+        await reopened.close()
+    }
+
+    @Test(
+        "a reader in another process holding the log: claims neither wait for it nor fail, and the log is emptied after it leaves",
+        .enabled(if: findInPath("python3") != nil, "needs python3 to read from another process")
+    )
+    func readerDoesNotHoldUpClaims() async throws {
+        try await withStore(calls: .onCallingThread) { store, directory throws in
+            #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000))
+            let reader = try Child(findInPath("python3")!, ["-c", """
+                import sqlite3, sys, time
+                connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+                connection.execute("BEGIN")
+                connection.execute("SELECT count(*) FROM baton_replay").fetchall()
+                print("reading", flush=True)
+                time.sleep(2)
+                connection.execute("COMMIT")
+                """, directory.file("replay.db")])
+            defer { reader.forceStop() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !reader.stdout.contains("reading") {
+                guard ContinuousClock.now < deadline, reader.process.isRunning else { throw TestFailure("python3: \(reader.stderr)") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            // Enough claims to pass the checkpoint threshold several times while the reader holds the
+            // log; a checkpoint that waited for it would take the reader's two seconds.
+            let started = ContinuousClock.now
+            for _ in 0..<60 { #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)) }
+            #expect(started.duration(to: .now) < .seconds(1.5))
+            #expect(reader.process.isRunning)
+            _ = await reader.waitForExit(timeout: .seconds(10))
+            let longLog = try FileManager.default.attributesOfItem(atPath: directory.file("replay.db-wal"))[.size] as? Int ?? 0
+            #expect(longLog > Self.longestLog)
+            // The next claims find the reader gone and empty the log.
+            for _ in 0..<24 { #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)) }
+            let size = try FileManager.default.attributesOfItem(atPath: directory.file("replay.db-wal"))[.size] as? Int ?? -1
+            #expect(size >= 0 && size < longLog)
+            #expect(try await store.count() == 85)
         }
     }
 
