@@ -37,7 +37,9 @@ enum AuthorizationServerMetadata {
             writer.member("authorization_grant_profiles_supported", strings: [TokenTypeURI.idJAGProfile])
         }
 
-        let scopes = Set(snapshot.clients.values.flatMap(\.allowedScopes)).sorted()
+        // A closure, not `\.allowedScopes`: the key path names its `Set<String>` value by mangled name,
+        // and resolving that makes the runtime scan every conformance record for `String: Hashable`.
+        let scopes = Set(snapshot.clients.values.flatMap { $0.allowedScopes }).sorted()
         if !scopes.isEmpty { writer.member("scopes_supported", strings: scopes) }
 
         writer.endObject()
