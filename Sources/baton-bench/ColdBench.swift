@@ -24,17 +24,21 @@ enum ColdBench {
         let sqlite = "\(scratch)/replay-cold.db"
         for suffix in ["", "-wal", "-shm"] { _ = Files.exists(sqlite + suffix) ? remove(sqlite + suffix) : 0 }
 
-        let floorRow = try measure(name: "bench-floor (trivial Swift executable)", id: "floor", runs: runs, scratch: scratch, environment: [:]) { _ in [floor] }
-        let ccRow = try measure(name: "baton invoke client_credentials ES256", id: "invoke-client-credentials", runs: runs, scratch: scratch, environment: [:]) { _ in
-            [baton, "invoke", "--config", fixture.configPath(.es256), cc]
-        }
         var nextEvent = 0
-        let jbRow = try measure(name: "baton invoke jwt-bearer ES256 -> ES256 (SQLite store)", id: "invoke-jwt-bearer", runs: runs, scratch: scratch,
-                                environment: ["BATON_REPLAY_STORE": "sqlite:" + sqlite]) { _ in
-            nextEvent += 1
-            return [baton, "invoke", "--config", fixture.configPath(.es256), jbEvents[nextEvent - 1]]
-        }
-        return .array([floorRow, ccRow, jbRow])
+        let commands = [
+            ColdCommand(name: "bench-floor (trivial Swift executable)", id: "floor", environment: [:]) { [floor] },
+            ColdCommand(name: "baton invoke client_credentials ES256", id: "invoke-client-credentials", environment: [:]) {
+                [baton, "invoke", "--config", fixture.configPath(.es256), cc]
+            },
+            ColdCommand(
+                name: "baton invoke jwt-bearer ES256 -> ES256 (SQLite store)", id: "invoke-jwt-bearer",
+                environment: ["BATON_REPLAY_STORE": "sqlite:" + sqlite]
+            ) {
+                nextEvent += 1
+                return [baton, "invoke", "--config", fixture.configPath(.es256), jbEvents[nextEvent - 1]]
+            },
+        ]
+        return .array(try measure(commands, runs: runs, scratch: scratch))
     }
 
     static func event(body: String, basic: Bool) -> [UInt8] {
@@ -64,51 +68,74 @@ enum ColdBench {
         return writer.bytes
     }
 
-    /// One warm-up run (page cache), then `runs` measured ones; the output must be a 200 response.
-    /// Wall time: spawned directly, spawn to exit. Peak RSS: a second series under `/usr/bin/time`,
-    /// because posix_spawn shares this (large) process's memory until exec and wait4's ru_maxrss would
-    /// report this process's size instead of the child's.
-    static func measure(name: String, id: String, runs: Int, scratch: String, environment: [String: String], command: (Int) -> [String]) throws -> JSON {
-        var walls: [Double] = []
-        var rss: [Double] = []
-        var errors = 0
-        var firstError: String?
+    /// One command of the section; `arguments` is called once per run (the jwt-bearer event changes).
+    struct ColdCommand {
+        var name: String
+        var id: String
+        var environment: [String: String]
+        var arguments: () -> [String]
+    }
+
+    /// One warm-up round (page cache), then `runs` measured rounds; the output must be a 200 response.
+    /// Each round runs every command once, in an order that rotates from round to round: the host's
+    /// speed drifts over seconds (other tenants), and measuring the floor's runs first and Baton's
+    /// afterwards turned that drift into the ratio; and a process started right after another runs
+    /// faster. Wall time: spawned directly, spawn to exit. Peak RSS: a second series under
+    /// `/usr/bin/time`, because posix_spawn shares this (large) process's memory until exec and wait4's
+    /// ru_maxrss would report this process's size instead of the child's.
+    static func measure(_ commands: [ColdCommand], runs: Int, scratch: String) throws -> [JSON] {
+        var walls = Array(repeating: [Double](), count: commands.count)
+        var rss = Array(repeating: [Double](), count: commands.count)
+        var errors = Array(repeating: 0, count: commands.count)
+        var firstErrors = Array(repeating: String?.none, count: commands.count)
         let out = scratch + "/cold.out"
         let timeOutput = scratch + "/cold.time"
         let haveTime = Files.exists("/usr/bin/time")
         for pass in 0..<2 {
             let measuringRSS = pass == 1
             if measuringRSS, !haveTime { break }
-            for index in -1..<runs {
-                var arguments = command(index)
-                if measuringRSS { arguments = ["/usr/bin/time", "-f", "%M", "-o", timeOutput] + arguments }
-                let started = Clock.wall()
-                let child = try Subprocess.spawn(arguments, environment: environment, stdout: out, stderr: scratch + "/cold.err")
-                let exit = child.wait()
-                let wall = Clock.wall() - started
-                let output = (try? JSONParser.parse(try Files.read(out))) ?? .null
-                let ok = exit.code == 0 && (id == "floor" || output["statusCode"]?.double == 200)
-                if !ok {
-                    errors += 1
-                    if firstError == nil { firstError = "exit \(exit.code): \((try? Files.readText(out)) ?? "") \((try? Files.readText(scratch + "/cold.err")) ?? "")" }
-                }
-                guard index >= 0 else { continue }
-                if measuringRSS {
-                    if let kib = Double(((try? Files.readText(timeOutput)) ?? "").trimmingSpaces().split(separator: "\n").last ?? "") { rss.append(kib) }
-                } else {
-                    walls.append(wall * 1000)
+            for round in -1..<runs {
+                for offset in 0..<commands.count {
+                    let index = (offset + max(round, 0)) % commands.count
+                    let command = commands[index]
+                    var arguments = command.arguments()
+                    if measuringRSS { arguments = ["/usr/bin/time", "-f", "%M", "-o", timeOutput] + arguments }
+                    let started = Clock.wall()
+                    let child = try Subprocess.spawn(arguments, environment: command.environment, stdout: out, stderr: scratch + "/cold.err")
+                    let exit = child.wait()
+                    let wall = Clock.wall() - started
+                    let output = (try? JSONParser.parse(try Files.read(out))) ?? .null
+                    let ok = exit.code == 0 && (command.id == "floor" || output["statusCode"]?.double == 200)
+                    if !ok {
+                        errors[index] += 1
+                        if firstErrors[index] == nil {
+                            firstErrors[index] = "exit \(exit.code): \((try? Files.readText(out)) ?? "") \((try? Files.readText(scratch + "/cold.err")) ?? "")"
+                        }
+                    }
+                    guard round >= 0 else { continue }
+                    if measuringRSS {
+                        if let kib = Double(((try? Files.readText(timeOutput)) ?? "").trimmingSpaces().split(separator: "\n").last ?? "") {
+                            rss[index].append(kib)
+                        }
+                    } else {
+                        walls[index].append(wall * 1000)
+                    }
                 }
             }
         }
-        if let firstError { Log.note("cold \(name): \(firstError)") }
-        let sortedWalls = walls.sorted()
-        Log.note("cold \(name): median \(formatDouble(median(walls), digits: 2)) ms, peak RSS \(formatDouble((rss.max() ?? 0) / 1024, digits: 1)) MiB")
-        return .obj([
-            ("id", .str(id)), ("name", .str(name)), ("runs", .num(runs)),
-            ("median_ms", .num(round3(median(walls)))), ("p90_ms", .num(round3(percentile(sortedWalls, 0.9)))),
-            ("min_ms", .num(round3(sortedWalls.first ?? 0))),
-            ("median_rss_kib", rss.isEmpty ? nil : .num(median(rss))), ("max_rss_kib", rss.isEmpty ? nil : .num(rss.max() ?? 0)),
-            ("errors", .num(errors)),
-        ])
+        return commands.indices.map { index in
+            let command = commands[index]
+            if let firstError = firstErrors[index] { Log.note("cold \(command.name): \(firstError)") }
+            let sortedWalls = walls[index].sorted()
+            Log.note("cold \(command.name): median \(formatDouble(median(walls[index]), digits: 2)) ms, peak RSS \(formatDouble((rss[index].max() ?? 0) / 1024, digits: 1)) MiB")
+            return .obj([
+                ("id", .str(command.id)), ("name", .str(command.name)), ("runs", .num(runs)),
+                ("median_ms", .num(round3(median(walls[index])))), ("p90_ms", .num(round3(percentile(sortedWalls, 0.9)))),
+                ("min_ms", .num(round3(sortedWalls.first ?? 0))),
+                ("median_rss_kib", rss[index].isEmpty ? nil : .num(median(rss[index]))),
+                ("max_rss_kib", rss[index].isEmpty ? nil : .num(rss[index].max() ?? 0)),
+                ("errors", .num(errors[index])),
+            ])
+        }
     }
 }
