@@ -33,8 +33,9 @@ let package = Package(
         // Test-only: an independent JOSE implementation that checks what Baton signs and publishes.
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         // Replay stores shared across processes: SQLite and PostgreSQL. From sqlite-nio Baton uses the
-        // SQLite it bundles (its VaporCSQLite module, no system library), through SQLite's C API.
-        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        // SQLite it bundles (its VaporCSQLite module, no system library), through SQLite's C API. That
+        // module is not one of sqlite-nio's products, so minor releases are taken deliberately.
+        .package(url: "https://github.com/vapor/sqlite-nio.git", .upToNextMinor(from: "1.13.2")),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [

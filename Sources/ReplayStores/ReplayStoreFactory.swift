@@ -27,9 +27,8 @@ public enum ReplayStoreFactory {
             return MemoryReplayStore()
         case .sqlite(let path):
             let isDefault = setting == .automatic
-            // One event per `baton invoke` process: it waits for SQLite itself rather than starting threads.
-            let calls: SQLiteReplayStore.Calls = adapter == .invoke ? .onCallingThread : .onThreadPool
-            return SQLiteReplayStore(path: path, requireOwnFile: isDefault, calls: calls)
+            let workload: SQLiteReplayStore.Workload = adapter == .invoke ? .oneEventPerProcess : .server
+            return SQLiteReplayStore(path: path, requireOwnFile: isDefault, workload: workload)
         case .postgres(let text):
             do {
                 return PostgresReplayStore(url: try PostgresURL(text, environment: environment))

@@ -20,20 +20,23 @@ import Synchronization
 ///     CREATE TABLE IF NOT EXISTS baton_replay (key TEXT PRIMARY KEY, expires_at INTEGER NOT NULL) WITHOUT ROWID;
 ///     CREATE INDEX IF NOT EXISTS baton_replay_expires_at ON baton_replay (expires_at);
 public final class SQLiteReplayStore: ManagedReplayStore {
-    /// Which thread runs SQLite's blocking calls (file locks, fsync).
-    public enum Calls: Sendable {
-        /// The caller's: for a process that handles one event and has nothing else to run meanwhile
-        /// (`baton invoke`). No thread is started.
-        case onCallingThread
-        /// NIO's shared thread pool, so that a server's event loops never wait for the disk.
-        case onThreadPool
+    /// How the process uses the store; decides which thread makes SQLite's blocking calls (file locks,
+    /// fsync) and how the write-ahead log is kept (see `SQLiteFile`).
+    public enum Workload: Sendable {
+        /// One event per process, then exit (`baton invoke`): calls on the caller's thread, since there
+        /// is nothing else to run meanwhile (no thread is started); the log is left for the next process
+        /// and kept short.
+        case oneEventPerProcess
+        /// A long-running process (`baton serve`): calls on NIO's shared thread pool, so that event loops
+        /// never wait for the disk; SQLite's own checkpoints, which reuse the log's space in place.
+        case server
     }
 
     public let path: String
     /// How long one statement may wait for another process's write lock before the store reports itself
     /// unavailable.
     public let busyTimeoutMilliseconds: Int
-    public let calls: Calls
+    public let workload: Workload
     /// Refuse a file that another user owns: for files in a shared directory such as /tmp.
     let requireOwnFile: Bool
     private let purge: PurgeSchedule
@@ -65,20 +68,25 @@ public final class SQLiteReplayStore: ManagedReplayStore {
 
     public init(
         path: String, busyTimeoutMilliseconds: Int = 5000, purge: PurgePolicy = PurgePolicy(),
-        requireOwnFile: Bool = false, calls: Calls = .onThreadPool
+        requireOwnFile: Bool = false, workload: Workload = .server
     ) {
         self.path = path
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.requireOwnFile = requireOwnFile
-        self.calls = calls
+        self.workload = workload
         self.purge = PurgeSchedule(purge)
         self.purgeBatch = purge.batch
     }
 
     public func claim(_ key: ReplayKey, expiresAt: Int64, now: Int64) async throws(ReplayStoreUnavailable) -> Bool {
         let stored = StoredKey.make(key)
-        let claimed = try await run("claim failed") { file throws(SQLiteFailure) in try file.claim(stored, expiresAt: expiresAt, now: now) }
+        let (claimed, checkpointFailure) = try await run("claim failed") { file throws(SQLiteFailure) in
+            (try file.claim(stored, expiresAt: expiresAt, now: now), file.takeCheckpointFailure())
+        }
         failures.recovered()
+        if let checkpointFailure {
+            failures.warn("sqlite \(path): checkpoint failed, the write-ahead log keeps growing: \(checkpointFailure)")
+        }
         if purge.due(now: now) { _ = try? await purgeExpired(now: now) }
         return claimed
     }
@@ -109,10 +117,14 @@ public final class SQLiteReplayStore: ManagedReplayStore {
         try await run("cannot open", report: true) { _ in }
     }
 
-    /// Closes the connection on the calling thread: closing does not checkpoint (see `SQLiteFile`), so
-    /// it does not wait for the disk. Waits for a statement in progress.
+    /// Closes the connection (waiting for a statement in progress). A server's last connection to the
+    /// file copies the log into it on the way out, on the thread pool.
     public func close() async {
-        state.withLock { state in state = .closed }
+        let closing = { @Sendable [self] in state.withLock { state in state = .closed } }
+        switch workload {
+        case .oneEventPerProcess: closing()
+        case .server: try? await NIOThreadPool.singleton.runIfActive(closing)
+        }
     }
 
     // MARK: - Running statements
@@ -124,16 +136,16 @@ public final class SQLiteReplayStore: ManagedReplayStore {
     }
 
     /// Runs `body` on the open connection, opening the file first if needed (a failed open is retried by
-    /// the next call), on the thread `calls` names.
+    /// the next call), on the thread the workload calls for.
     private func run<T: Sendable>(
         _ what: String, report: Bool = true, _ body: @escaping @Sendable (SQLiteFile) throws(SQLiteFailure) -> T
     ) async throws(ReplayStoreUnavailable) -> T {
         let locked = { @Sendable [self] () throws(Failure) -> T in try withFile(body) }
         let result: Result<T, Failure>
-        switch calls {
-        case .onCallingThread:
+        switch workload {
+        case .oneEventPerProcess:
             result = Result(catching: locked)
-        case .onThreadPool:
+        case .server:
             do {
                 result = try await NIOThreadPool.singleton.runIfActive { Result(catching: locked) }
             } catch {
@@ -160,7 +172,9 @@ public final class SQLiteReplayStore: ManagedReplayStore {
             case .idle:
                 do {
                     try createPrivately(path: path, requireOwnFile: requireOwnFile)
-                    file = try SQLiteFile(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+                    file = try SQLiteFile(
+                        path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, leavesShortLog: workload == .oneEventPerProcess
+                    )
                 } catch {
                     throw .open("\(error)")
                 }
@@ -185,16 +199,38 @@ struct SetupError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Creates the file with mode 0600 if it is missing (SQLite would use 0644), refuses a symbolic link,
-/// and with `requireOwnFile` a file some other user created (a planted file in /tmp).
+/// Creates the file with mode 0600 if it is missing (SQLite would use 0644), and checks what is already
+/// there without opening it: closing a descriptor of the file would drop the POSIX locks that SQLite
+/// connections of this process hold on it. A symbolic link is refused, for the file and for its
+/// write-ahead log and index (SQLite follows a link where the log should be). With `requireOwnFile`
+/// (the default path, in a shared directory such as /tmp), each that exists must also be a regular
+/// file of this user that no other user may write: a file planted there before Baton first used it.
+/// SQLite creates the log and index itself with the file's mode.
 private func createPrivately(path: String, requireOwnFile: Bool) throws(SetupError) {
-    let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-    guard descriptor >= 0 else { throw SetupError(description: String(cString: strerror(errno))) }
-    defer { close(descriptor) }
-    guard requireOwnFile else { return }
-    var info = stat()
-    guard fstat(descriptor, &info) == 0 else { throw SetupError(description: String(cString: strerror(errno))) }
-    guard info.st_uid == geteuid() else {
-        throw SetupError(description: "the file belongs to another user (uid \(info.st_uid)); remove it or choose another path")
+    for (name, mayCreate) in [(path, true), (path + "-wal", false), (path + "-shm", false)] {
+        var info = stat()
+        if lstat(name, &info) != 0 {
+            guard errno == ENOENT else { throw SetupError(description: "\(name): \(String(cString: strerror(errno)))") }
+            guard mayCreate else { continue }
+            let descriptor = open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            if descriptor >= 0 {
+                close(descriptor)
+                continue
+            }
+            // Another process created it meanwhile: check what it made.
+            guard errno == EEXIST, lstat(name, &info) == 0 else {
+                throw SetupError(description: "\(name): \(String(cString: strerror(errno)))")
+            }
+        }
+        let type = info.st_mode & S_IFMT
+        guard type != S_IFLNK else { throw SetupError(description: "\(name) is a symbolic link; Baton does not follow it") }
+        guard requireOwnFile else { continue }
+        guard type == S_IFREG else { throw SetupError(description: "\(name) is not a regular file") }
+        guard info.st_uid == geteuid() else {
+            throw SetupError(description: "\(name) belongs to another user (uid \(info.st_uid)); remove it or choose another path")
+        }
+        guard info.st_mode & 0o022 == 0 else {
+            throw SetupError(description: "\(name) is writable by other users; remove it or choose another path")
+        }
     }
 }

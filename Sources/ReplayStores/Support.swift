@@ -120,6 +120,7 @@ private final class DeadlineRace<T: Sendable>: Sendable {
 final class FailureLog: Sendable {
     private let logger: Logger
     private let last = Mutex<ContinuousClock.Instant?>(nil)
+    private let lastWarning = Mutex<ContinuousClock.Instant?>(nil)
     private let interval: Duration
 
     init(label: String, interval: Duration = .seconds(10)) {
@@ -137,6 +138,17 @@ final class FailureLog: Sendable {
             return true
         }
         if due { logger.error("replay store unavailable, token requests fail with 503: \(reason)") }
+    }
+
+    /// A problem that does not stop claims (such as a failed SQLite checkpoint), at most once per interval.
+    func warn(_ message: String) {
+        let now = ContinuousClock.now
+        let due = lastWarning.withLock { last in
+            if let previous = last, previous.duration(to: now) < interval { return false }
+            last = now
+            return true
+        }
+        if due { logger.warning("\(message)") }
     }
 
     func recovered() {

@@ -26,12 +26,12 @@ struct ClaimCostBench {
         try await measure("memory", MemoryReplayStore())
     }
 
-    @Test(arguments: [SQLiteReplayStore.Calls.onThreadPool, .onCallingThread])
-    func sqlite(calls: SQLiteReplayStore.Calls) async throws {
+    @Test(arguments: [SQLiteReplayStore.Workload.server, .oneEventPerProcess])
+    func sqlite(workload: SQLiteReplayStore.Workload) async throws {
         let directory = try TempDir()
         defer { directory.remove() }
-        let store = SQLiteReplayStore(path: directory.file("replay.db"), calls: calls)
-        try await measure("sqlite (\(calls))", store)
+        let store = SQLiteReplayStore(path: directory.file("replay.db"), workload: workload)
+        try await measure("sqlite (\(workload))", store)
         await store.close()
     }
 

@@ -5,17 +5,17 @@ import Testing
 
 @Suite("SQLite replay store")
 struct SQLiteReplayStoreTests {
-    /// Both ways of running SQLite's calls: `baton invoke`'s and a server's.
-    static let modes: [SQLiteReplayStore.Calls] = [.onCallingThread, .onThreadPool]
+    /// `baton invoke`'s use of the store and a server's.
+    static let workloads: [SQLiteReplayStore.Workload] = [.oneEventPerProcess, .server]
 
     /// A store on a fresh file, closed and deleted after `body`.
     func withStore(
-        purge: PurgePolicy = PurgePolicy(), calls: SQLiteReplayStore.Calls = .onThreadPool,
+        purge: PurgePolicy = PurgePolicy(), workload: SQLiteReplayStore.Workload = .server,
         _ body: (SQLiteReplayStore, TempDir) async throws -> Void
     ) async throws {
         let directory = try TempDir()
         defer { directory.remove() }
-        let store = SQLiteReplayStore(path: directory.file("replay.db"), purge: purge, calls: calls)
+        let store = SQLiteReplayStore(path: directory.file("replay.db"), purge: purge, workload: workload)
         do {
             try await body(store, directory)
         } catch {
@@ -25,25 +25,25 @@ struct SQLiteReplayStoreTests {
         await store.close()
     }
 
-    @Test("first claim true, second false", arguments: modes)
-    func firstClaimWins(calls: SQLiteReplayStore.Calls) async throws {
-        try await withStore(calls: calls) { store, _ in try await StoreContract.firstClaimWins(store) }
+    @Test("first claim true, second false", arguments: workloads)
+    func firstClaimWins(workload: SQLiteReplayStore.Workload) async throws {
+        try await withStore(workload: workload) { store, _ in try await StoreContract.firstClaimWins(store) }
     }
 
-    @Test("an expired entry no longer blocks", arguments: modes)
-    func expiredEntry(calls: SQLiteReplayStore.Calls) async throws {
-        try await withStore(calls: calls) { store, _ in try await StoreContract.expiredEntryIsReclaimable(store) }
+    @Test("an expired entry no longer blocks", arguments: workloads)
+    func expiredEntry(workload: SQLiteReplayStore.Workload) async throws {
+        try await withStore(workload: workload) { store, _ in try await StoreContract.expiredEntryIsReclaimable(store) }
     }
 
-    @Test("distinct keys are never refused", arguments: modes)
-    func distinctKeys(calls: SQLiteReplayStore.Calls) async throws {
-        try await withStore(calls: calls) { store, _ in try await StoreContract.distinctKeysNeverRefused(store) }
+    @Test("distinct keys are never refused", arguments: workloads)
+    func distinctKeys(workload: SQLiteReplayStore.Workload) async throws {
+        try await withStore(workload: workload) { store, _ in try await StoreContract.distinctKeysNeverRefused(store) }
     }
 
-    @Test("concurrent claims through several connections to one file: exactly one wins", arguments: modes)
-    func concurrentConnections(calls: SQLiteReplayStore.Calls) async throws {
-        try await withStore(calls: calls) { store, directory throws in
-            let others = (0..<3).map { _ in SQLiteReplayStore(path: directory.file("replay.db"), calls: calls) }
+    @Test("concurrent claims through several connections to one file: exactly one wins", arguments: workloads)
+    func concurrentConnections(workload: SQLiteReplayStore.Workload) async throws {
+        try await withStore(workload: workload) { store, directory throws in
+            let others = (0..<3).map { _ in SQLiteReplayStore(path: directory.file("replay.db"), workload: workload) }
             try await StoreContract.concurrentClaimsHaveOneWinner([store] + others)
             for other in others { await other.close() }
         }
@@ -63,22 +63,27 @@ struct SQLiteReplayStoreTests {
         }
     }
 
-    @Test("claims persist across reopening the file; the file is WAL and private")
-    func persistence() async throws {
-        try await withStore { store, directory throws in
+    @Test("claims persist across reopening the file; the file is WAL and private", arguments: workloads)
+    func persistence(workload: SQLiteReplayStore.Workload) async throws {
+        try await withStore(workload: workload) { store, directory throws in
             let key = StoreContract.key()
             #expect(try await store.claim(key, expiresAt: 5_000, now: 1_000))
             await store.close()
-            // The last connection has closed; the claim is in the write-ahead log, which stays for the
-            // next process instead of being copied into the database at close.
-            #expect(FileManager.default.fileExists(atPath: directory.file("replay.db-wal")))
-            let reopened = SQLiteReplayStore(path: directory.file("replay.db"))
+            // The last connection has closed. One event per process: the claim is in the write-ahead
+            // log, left for the next process. A server copies the log into the file and removes it.
+            let logLeft = FileManager.default.fileExists(atPath: directory.file("replay.db-wal"))
+            #expect(logLeft == (workload == .oneEventPerProcess))
+            let reopened = SQLiteReplayStore(path: directory.file("replay.db"), workload: workload)
             #expect(try await reopened.claim(key, expiresAt: 5_000, now: 1_000) == false)
-            await reopened.close()
-            for name in ["replay.db", "replay.db-wal", "replay.db-shm"] {
-                let attributes = try FileManager.default.attributesOfItem(atPath: directory.file(name))
-                #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(name)")
+            if workload == .oneEventPerProcess {
+                for name in ["replay.db-wal", "replay.db-shm"] {
+                    let attributes = try FileManager.default.attributesOfItem(atPath: directory.file(name))
+                    #expect((attributes[.posixPermissions] as? Int) == 0o600, "\(name)")
+                }
             }
+            await reopened.close()
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.file("replay.db"))
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
             // The header's read and write format versions are 2 for a WAL database.
             let header = Array(try Data(contentsOf: URL(fileURLWithPath: directory.file("replay.db"))).prefix(20))
             #expect(header.count == 20 && header[18] == 2 && header[19] == 2)
@@ -89,8 +94,8 @@ struct SQLiteReplayStoreTests {
     /// (4,096 + 24 bytes each), and one claim adds a few; the header is 32 bytes.
     static let longestLog = 32 + 48 * 4_120
 
-    @Test("one claim per process, as baton invoke runs: the log stays short, and every claim survives it", arguments: modes)
-    func logStaysShortAcrossProcesses(calls: SQLiteReplayStore.Calls) async throws {
+    @Test("one claim per process, as baton invoke runs: the log stays short, and every claim survives it")
+    func logStaysShortAcrossProcesses() async throws {
         let directory = try TempDir()
         defer { directory.remove() }
         let path = directory.file("replay.db")
@@ -98,7 +103,7 @@ struct SQLiteReplayStoreTests {
         var sizes: [Int] = []
         for _ in 0..<120 {
             // A new connection each time reads the log left by the previous one, as a new process does.
-            let store = SQLiteReplayStore(path: path, calls: calls)
+            let store = SQLiteReplayStore(path: path, workload: .oneEventPerProcess)
             let key = StoreContract.key()
             #expect(try await store.claim(key, expiresAt: 5_000, now: 1_000))
             await store.close()
@@ -110,7 +115,7 @@ struct SQLiteReplayStoreTests {
         #expect(sizes.allSatisfy { $0 >= 0 && $0 <= Self.longestLog }, "log sizes: \(sizes)")
         // It was emptied at least once, so the claims it held had been copied into the database.
         #expect(sizes.contains { $0 < sizes.max()! })
-        let reopened = SQLiteReplayStore(path: path, calls: calls)
+        let reopened = SQLiteReplayStore(path: path, workload: .oneEventPerProcess)
         for key in keys { #expect(try await reopened.claim(key, expiresAt: 5_000, now: 1_000) == false) }
         #expect(try await reopened.count() == keys.count)
         await reopened.close()
@@ -121,7 +126,7 @@ struct SQLiteReplayStoreTests {
         .enabled(if: findInPath("python3") != nil, "needs python3 to read from another process")
     )
     func readerDoesNotHoldUpClaims() async throws {
-        try await withStore(calls: .onCallingThread) { store, directory throws in
+        try await withStore(workload: .oneEventPerProcess) { store, directory throws in
             #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000))
             let reader = try Child(findInPath("python3")!, ["-c", """
                 import sqlite3, sys, time
@@ -129,8 +134,7 @@ struct SQLiteReplayStoreTests {
                 connection.execute("BEGIN")
                 connection.execute("SELECT count(*) FROM baton_replay").fetchall()
                 print("reading", flush=True)
-                time.sleep(2)
-                connection.execute("COMMIT")
+                time.sleep(60)
                 """, directory.file("replay.db")])
             defer { reader.forceStop() }
             let deadline = ContinuousClock.now + .seconds(10)
@@ -139,12 +143,13 @@ struct SQLiteReplayStoreTests {
                 try await Task.sleep(for: .milliseconds(10))
             }
             // Enough claims to pass the checkpoint threshold several times while the reader holds the
-            // log; a checkpoint that waited for it would take the reader's two seconds.
+            // log. A checkpoint that waited for the reader would wait for the busy timeout (5 s) and
+            // then fail; these return at once, and the reader is still there when they are done.
             let started = ContinuousClock.now
             for _ in 0..<60 { #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)) }
-            #expect(started.duration(to: .now) < .seconds(1.5))
+            #expect(started.duration(to: .now) < .seconds(5))
             #expect(reader.process.isRunning)
-            _ = await reader.waitForExit(timeout: .seconds(10))
+            reader.forceStop()
             let longLog = try FileManager.default.attributesOfItem(atPath: directory.file("replay.db-wal"))[.size] as? Int ?? 0
             #expect(longLog > Self.longestLog)
             // The next claims find the reader gone and empty the log.
@@ -152,6 +157,85 @@ struct SQLiteReplayStoreTests {
             let size = try FileManager.default.attributesOfItem(atPath: directory.file("replay.db-wal"))[.size] as? Int ?? -1
             #expect(size >= 0 && size < longLog)
             #expect(try await store.count() == 85)
+        }
+    }
+
+    @Test(
+        "after the store's own checkpoint, claims wait for another process's write lock as before",
+        .enabled(if: findInPath("python3") != nil, "needs python3 to hold a lock from another process")
+    )
+    func busyTimeoutSurvivesCheckpoint() async throws {
+        try await withStore(workload: .oneEventPerProcess) { store, directory throws in
+            // Past the checkpoint threshold: the store has run checkpoints with a busy timeout of 0.
+            for _ in 0..<40 { #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)) }
+            let holder = try Child(findInPath("python3")!, ["-c", """
+                import sqlite3, sys, time
+                connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+                connection.execute("BEGIN IMMEDIATE")
+                print("locked", flush=True)
+                time.sleep(0.4)
+                connection.execute("COMMIT")
+                """, directory.file("replay.db")])
+            defer { holder.forceStop() }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while !holder.stdout.contains("locked") {
+                guard ContinuousClock.now < deadline, holder.process.isRunning else { throw TestFailure("python3: \(holder.stderr)") }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            // Waits for the 0.4 s lock (the busy timeout is 5 s) instead of failing at once.
+            #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000))
+        }
+    }
+
+    @Test("a symbolic link where the file, its log or its index should be is refused, and its target left alone")
+    func symbolicLinksRefused() async throws {
+        for name in ["replay.db", "replay.db-wal", "replay.db-shm"] {
+            let directory = try TempDir()
+            defer { directory.remove() }
+            let target = directory.file("target")
+            FileManager.default.createFile(atPath: target, contents: Data("not a database".utf8))
+            try FileManager.default.createSymbolicLink(atPath: directory.file(name), withDestinationPath: target)
+            for workload in Self.workloads {
+                let store = SQLiteReplayStore(path: directory.file("replay.db"), workload: workload)
+                await #expect(throws: ReplayStoreUnavailable.self, "\(name)") {
+                    try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)
+                }
+                await store.close()
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == Data("not a database".utf8))
+        }
+    }
+
+    @Test("the default file in a shared directory: a log or index that others may write, or another user's, is refused")
+    func plantedCompanionsRefused() async throws {
+        for name in ["replay.db", "replay.db-wal", "replay.db-shm"] {
+            let directory = try TempDir()
+            defer { directory.remove() }
+            let planted = directory.file(name)
+            FileManager.default.createFile(atPath: planted, contents: nil, attributes: [.posixPermissions: 0o666])
+            chmod(planted, 0o666)
+            let store = SQLiteReplayStore(path: directory.file("replay.db"), requireOwnFile: true, workload: .oneEventPerProcess)
+            await #expect(throws: ReplayStoreUnavailable.self, "\(name) writable by others") {
+                try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)
+            }
+            await store.close()
+            // Owned by someone else (needs root to give the file away).
+            chmod(planted, 0o600)
+            if geteuid() == 0, chown(planted, 65534, 65534) == 0 {
+                let other = SQLiteReplayStore(path: directory.file("replay.db"), requireOwnFile: true, workload: .oneEventPerProcess)
+                await #expect(throws: ReplayStoreUnavailable.self, "\(name) of another user") {
+                    try await other.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)
+                }
+                await other.close()
+            }
+        }
+        // The same checks pass on files the store made itself.
+        let directory = try TempDir()
+        defer { directory.remove() }
+        for _ in 0..<2 {
+            let store = SQLiteReplayStore(path: directory.file("replay.db"), requireOwnFile: true, workload: .oneEventPerProcess)
+            #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000))
+            await store.close()
         }
     }
 
