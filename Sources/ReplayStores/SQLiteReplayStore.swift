@@ -84,9 +84,7 @@ public final class SQLiteReplayStore: ManagedReplayStore {
             (try file.claim(stored, expiresAt: expiresAt, now: now), file.takeCheckpointFailure())
         }
         failures.recovered()
-        if let checkpointFailure {
-            failures.warn("sqlite \(path): checkpoint failed, the write-ahead log keeps growing: \(checkpointFailure)")
-        }
+        if let checkpointFailure { reportCheckpoint(checkpointFailure) }
         if purge.due(now: now) { _ = try? await purgeExpired(now: now) }
         return claimed
     }
@@ -95,7 +93,15 @@ public final class SQLiteReplayStore: ManagedReplayStore {
     @discardableResult
     public func purgeExpired(now: Int64) async throws(ReplayStoreUnavailable) -> Int {
         let batch = purgeBatch
-        return try await run("purge failed", report: false) { file throws(SQLiteFailure) in try file.purgeExpired(now: now, batch: batch) }
+        let (purged, checkpointFailure) = try await run("purge failed", report: false) { file throws(SQLiteFailure) in
+            (try file.purgeExpired(now: now, batch: batch), file.takeCheckpointFailure())
+        }
+        if let checkpointFailure { reportCheckpoint(checkpointFailure) }
+        return purged
+    }
+
+    private func reportCheckpoint(_ failure: SQLiteFailure) {
+        failures.warn("sqlite \(path): checkpoint failed, the write-ahead log keeps growing: \(failure)")
     }
 
     /// Rows in the table, expired or not: for tests and operators.
@@ -122,8 +128,11 @@ public final class SQLiteReplayStore: ManagedReplayStore {
     public func close() async {
         let closing = { @Sendable [self] in state.withLock { state in state = .closed } }
         switch workload {
-        case .oneEventPerProcess: closing()
-        case .server: try? await NIOThreadPool.singleton.runIfActive(closing)
+        case .oneEventPerProcess:
+            closing()
+        case .server:
+            // Cancelled before a pool thread took it: close here rather than stay open.
+            do { try await NIOThreadPool.singleton.runIfActive(closing) } catch { closing() }
         }
     }
 
@@ -201,8 +210,9 @@ struct SetupError: Error, CustomStringConvertible {
 
 /// Creates the file with mode 0600 if it is missing (SQLite would use 0644), and checks what is already
 /// there without opening it: closing a descriptor of the file would drop the POSIX locks that SQLite
-/// connections of this process hold on it. A symbolic link is refused, for the file and for its
-/// write-ahead log and index (SQLite follows a link where the log should be). With `requireOwnFile`
+/// connections of this process hold on it. A symbolic link in place of the file, its write-ahead log
+/// or its index is refused with a message that says so (SQLite, which opens them with O_NOFOLLOW,
+/// would only say it cannot open the file). With `requireOwnFile`
 /// (the default path, in a shared directory such as /tmp), each that exists must also be a regular
 /// file of this user that no other user may write: a file planted there before Baton first used it.
 /// SQLite creates the log and index itself with the file's mode.

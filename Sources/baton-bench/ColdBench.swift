@@ -4,7 +4,8 @@ import Glibc
 import JOSE
 
 /// Section 4: `baton invoke` of a token event, process start to response, beside a trivial Swift
-/// executable. Wall time from spawn to exit (the response is the last thing written); peak RSS from wait4.
+/// executable. Wall time from spawn to exit (the response is the last thing written); peak RSS from
+/// GNU time (see `measure`).
 enum ColdBench {
     static func run(baton: String, floor: String, fixture: Fixture, runs: Int, scratch: String) async throws -> JSON {
         Files.makeDirectory(scratch + "/events")

@@ -206,6 +206,22 @@ struct SQLiteReplayStoreTests {
         }
     }
 
+    @Test("a path through a symbolically linked directory works (/tmp on macOS, /var/run)", arguments: workloads)
+    func linkedDirectory(workload: SQLiteReplayStore.Workload) async throws {
+        let directory = try TempDir()
+        defer { directory.remove() }
+        try FileManager.default.createDirectory(atPath: directory.file("real"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory.file("linked"), withDestinationPath: directory.file("real"))
+        let key = StoreContract.key()
+        let store = SQLiteReplayStore(path: directory.file("linked/replay.db"), requireOwnFile: true, workload: workload)
+        #expect(try await store.claim(key, expiresAt: 5_000, now: 1_000))
+        await store.close()
+        #expect(FileManager.default.fileExists(atPath: directory.file("real/replay.db")))
+        let reopened = SQLiteReplayStore(path: directory.file("linked/replay.db"), requireOwnFile: true, workload: workload)
+        #expect(try await reopened.claim(key, expiresAt: 5_000, now: 1_000) == false)
+        await reopened.close()
+    }
+
     @Test("the default file in a shared directory: a log or index that others may write, or another user's, is refused")
     func plantedCompanionsRefused() async throws {
         for name in ["replay.db", "replay.db-wal", "replay.db-shm"] {
