@@ -80,11 +80,8 @@ public final class SQLiteReplayStore: ManagedReplayStore {
 
     public func claim(_ key: ReplayKey, expiresAt: Int64, now: Int64) async throws(ReplayStoreUnavailable) -> Bool {
         let stored = StoredKey.make(key)
-        let (claimed, checkpointFailure) = try await run("claim failed") { file throws(SQLiteFailure) in
-            (try file.claim(stored, expiresAt: expiresAt, now: now), file.takeCheckpointFailure())
-        }
+        let claimed = try await run("claim failed") { file throws(SQLiteFailure) in try file.claim(stored, expiresAt: expiresAt, now: now) }
         failures.recovered()
-        if let checkpointFailure { reportCheckpoint(checkpointFailure) }
         if purge.due(now: now) { _ = try? await purgeExpired(now: now) }
         return claimed
     }
@@ -93,15 +90,7 @@ public final class SQLiteReplayStore: ManagedReplayStore {
     @discardableResult
     public func purgeExpired(now: Int64) async throws(ReplayStoreUnavailable) -> Int {
         let batch = purgeBatch
-        let (purged, checkpointFailure) = try await run("purge failed", report: false) { file throws(SQLiteFailure) in
-            (try file.purgeExpired(now: now, batch: batch), file.takeCheckpointFailure())
-        }
-        if let checkpointFailure { reportCheckpoint(checkpointFailure) }
-        return purged
-    }
-
-    private func reportCheckpoint(_ failure: SQLiteFailure) {
-        failures.warn("sqlite \(path): checkpoint failed, the write-ahead log keeps growing: \(failure)")
+        return try await run("purge failed", report: false) { file throws(SQLiteFailure) in try file.purgeExpired(now: now, batch: batch) }
     }
 
     /// Rows in the table, expired or not: for tests and operators.
@@ -190,7 +179,12 @@ public final class SQLiteReplayStore: ManagedReplayStore {
                 state = .open(file)
             }
             do throws(SQLiteFailure) {
-                return try body(file)
+                let value = try body(file)
+                // Any statement that writes may have checkpointed; a failure there does not fail it.
+                if let failure = file.takeCheckpointFailure() {
+                    failures.warn("sqlite \(path): checkpoint failed, the write-ahead log keeps growing: \(failure)")
+                }
+                return value
             } catch {
                 throw .statement(error)
             }

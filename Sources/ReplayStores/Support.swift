@@ -131,24 +131,22 @@ final class FailureLog: Sendable {
     }
 
     func report(_ reason: String) {
-        let now = ContinuousClock.now
-        let due = last.withLock { last in
-            if let previous = last, previous.duration(to: now) < interval { return false }
-            last = now
-            return true
-        }
-        if due { logger.error("replay store unavailable, token requests fail with 503: \(reason)") }
+        if Self.isDue(last, interval: interval) { logger.error("replay store unavailable, token requests fail with 503: \(reason)") }
     }
 
     /// A problem that does not stop claims (such as a failed SQLite checkpoint), at most once per interval.
     func warn(_ message: String) {
+        if Self.isDue(lastWarning, interval: interval) { logger.warning("\(message)") }
+    }
+
+    /// True, and `last` set to now, when nothing was logged through `last` within `interval`.
+    private static func isDue(_ last: borrowing Mutex<ContinuousClock.Instant?>, interval: Duration) -> Bool {
         let now = ContinuousClock.now
-        let due = lastWarning.withLock { last in
+        return last.withLock { last in
             if let previous = last, previous.duration(to: now) < interval { return false }
             last = now
             return true
         }
-        if due { logger.warning("\(message)") }
     }
 
     func recovered() {

@@ -128,20 +128,15 @@ struct SQLiteReplayStoreTests {
     func readerDoesNotHoldUpClaims() async throws {
         try await withStore(workload: .oneEventPerProcess) { store, directory throws in
             #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000))
-            let reader = try Child(findInPath("python3")!, ["-c", """
+            let reader = try await startPython(readyWhen: "reading", on: directory.file("replay.db"), """
                 import sqlite3, sys, time
                 connection = sqlite3.connect(sys.argv[1], isolation_level=None)
                 connection.execute("BEGIN")
                 connection.execute("SELECT count(*) FROM baton_replay").fetchall()
                 print("reading", flush=True)
                 time.sleep(60)
-                """, directory.file("replay.db")])
+                """)
             defer { reader.forceStop() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !reader.stdout.contains("reading") {
-                guard ContinuousClock.now < deadline, reader.process.isRunning else { throw TestFailure("python3: \(reader.stderr)") }
-                try await Task.sleep(for: .milliseconds(10))
-            }
             // Enough claims to pass the checkpoint threshold several times while the reader holds the
             // log. A checkpoint that waited for the reader would wait for the busy timeout (5 s) and
             // then fail; these return at once, and the reader is still there when they are done.
@@ -168,20 +163,15 @@ struct SQLiteReplayStoreTests {
         try await withStore(workload: .oneEventPerProcess) { store, directory throws in
             // Past the checkpoint threshold: the store has run checkpoints with a busy timeout of 0.
             for _ in 0..<40 { #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)) }
-            let holder = try Child(findInPath("python3")!, ["-c", """
+            let holder = try await startPython(readyWhen: "locked", on: directory.file("replay.db"), """
                 import sqlite3, sys, time
                 connection = sqlite3.connect(sys.argv[1], isolation_level=None)
                 connection.execute("BEGIN IMMEDIATE")
                 print("locked", flush=True)
                 time.sleep(0.4)
                 connection.execute("COMMIT")
-                """, directory.file("replay.db")])
+                """)
             defer { holder.forceStop() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !holder.stdout.contains("locked") {
-                guard ContinuousClock.now < deadline, holder.process.isRunning else { throw TestFailure("python3: \(holder.stderr)") }
-                try await Task.sleep(for: .milliseconds(10))
-            }
             // Waits for the 0.4 s lock (the busy timeout is 5 s) instead of failing at once.
             #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000))
         }
@@ -283,20 +273,15 @@ struct SQLiteReplayStoreTests {
             try await store.prepare()
             let impatient = SQLiteReplayStore(path: directory.file("replay.db"), busyTimeoutMilliseconds: 200)
             // Another process holds the write lock for two seconds.
-            let holder = try Child(findInPath("python3")!, ["-c", """
+            let holder = try await startPython(readyWhen: "locked", on: directory.file("replay.db"), """
                 import sqlite3, sys, time
                 connection = sqlite3.connect(sys.argv[1], isolation_level=None)
                 connection.execute("BEGIN IMMEDIATE")
                 print("locked", flush=True)
                 time.sleep(2)
                 connection.execute("COMMIT")
-                """, directory.file("replay.db")])
+                """)
             defer { holder.forceStop() }
-            let deadline = ContinuousClock.now + .seconds(10)
-            while !holder.stdout.contains("locked") {
-                guard ContinuousClock.now < deadline, holder.process.isRunning else { throw TestFailure("python3: \(holder.stderr)") }
-                try await Task.sleep(for: .milliseconds(10))
-            }
             let key = StoreContract.key()
             let started = ContinuousClock.now
             await #expect(throws: ReplayStoreUnavailable.self) {
@@ -310,6 +295,22 @@ struct SQLiteReplayStoreTests {
             await impatient.close()
         }
     }
+}
+
+/// Starts python3 running `script` with the database path as its argument, and returns once it has
+/// printed `marker` (by then it holds the lock or transaction the test needs).
+func startPython(readyWhen marker: String, on path: String, _ script: String) async throws -> Child {
+    let child = try Child(findInPath("python3")!, ["-c", script, path])
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !child.stdout.contains(marker) {
+        guard ContinuousClock.now < deadline, child.process.isRunning else {
+            let stderr = child.stderr
+            child.forceStop()
+            throw TestFailure("python3: \(stderr)")
+        }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+    return child
 }
 
 func findInPath(_ name: String) -> String? {
