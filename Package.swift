@@ -9,9 +9,9 @@ let strict: [SwiftSetting] = [
 /// For the code that ships in `baton`: generic types such as `Set<JWSAlgorithm>` get their metadata
 /// through direct accessor calls that pass the conformances along, instead of from a mangled name that
 /// the runtime demangles and then checks by scanning every conformance record of the statically linked
-/// program (~3,700, ~26 µs per type and protocol). A cold `baton invoke` made 22 such scans; this leaves
-/// 13 and saves ~0.2 ms. A frontend flag, checked with Swift 6.3.1; the cold-start floor (`bench-floor`)
-/// and the tests do without it.
+/// program (9,117 records, about half a million instructions per type and protocol). A cold
+/// `baton invoke` made 22 such scans; this left 13 and saved ~0.2 ms. A frontend flag, checked with
+/// Swift 6.3.1; the cold-start floor (`bench-floor`) and the tests do without it.
 let shipped: [SwiftSetting] = strict + [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
 ]
@@ -57,7 +57,8 @@ let package = Package(
         ),
         // Environment variables and files -> validated snapshot and keys.
         .target(name: "KeyLoader", dependencies: ["JOSE", "Handlers"], swiftSettings: shipped),
-        // C the Runtime needs: the global-executor hook (`baton serve` runs tasks on NIO's loops), CPU affinity.
+        // C the Runtime needs: the global-executor hook (`baton serve` runs tasks on NIO's loops), CPU
+        // affinity; and for the executable, releasing the relocation table's pages after start-up.
         .target(name: "CRuntimeSupport"),
         // Adapters: stdin event, HTTP server; they translate and route, nothing more.
         .target(
@@ -92,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "baton",
             dependencies: [
-                "JOSE", "Handlers", "KeyLoader", "Runtime", "ReplayStores",
+                "JOSE", "Handlers", "KeyLoader", "Runtime", "ReplayStores", "CRuntimeSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -130,7 +131,9 @@ let package = Package(
         .testTarget(name: "KeyLoaderTests", dependencies: ["KeyLoader", "JOSE", "Handlers"], swiftSettings: strict),
         .testTarget(
             name: "RuntimeTests",
-            dependencies: ["Runtime", "Handlers", "KeyLoader", "JOSE", .product(name: "JWTKit", package: "jwt-kit")],
+            dependencies: [
+                "Runtime", "Handlers", "KeyLoader", "JOSE", "CRuntimeSupport", .product(name: "JWTKit", package: "jwt-kit"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

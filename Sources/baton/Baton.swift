@@ -1,4 +1,5 @@
 import ArgumentParser
+import CRuntimeSupport
 import Runtime
 
 @main
@@ -15,6 +16,8 @@ struct Baton: AsyncParsableCommand {
     /// that name is `baton lambda`. A plain `baton invoke` bypasses ArgumentParser and the async main's
     /// threads (see `Invocation(plainArguments:)`). Everything else goes to ArgumentParser as usual.
     static func main() async {
+        // Before anything else grows the resident set, so its peak does not include the table either.
+        _ = baton_release_relocation_table(nil)
         let arguments = Array(CommandLine.arguments.dropFirst())
         if let invocation = Invocation(plainArguments: arguments) { invocation.runOnMainThreadAndExit() }
         if arguments.first == "serve" { HTTPServer.runTasksOnEventLoops() }
