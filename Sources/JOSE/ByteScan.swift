@@ -9,7 +9,7 @@ public enum ByteScan {
     /// Non-zero when some byte of `word` is zero. Exact as a yes/no answer: a borrow can only mark a byte
     /// above one that really is zero.
     @inlinable @inline(__always)
-    @usableFromInline static func zeroByteBits(_ word: UInt64) -> UInt64 {
+    static func zeroByteBits(_ word: UInt64) -> UInt64 {
         (word &- ones) & ~word & highBits
     }
 

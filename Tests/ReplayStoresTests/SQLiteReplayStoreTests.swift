@@ -183,7 +183,7 @@ struct SQLiteReplayStoreTests {
             let directory = try TempDir()
             defer { directory.remove() }
             let target = directory.file("target")
-            FileManager.default.createFile(atPath: target, contents: Data("not a database".utf8))
+            #expect(FileManager.default.createFile(atPath: target, contents: Data("not a database".utf8)))
             try FileManager.default.createSymbolicLink(atPath: directory.file(name), withDestinationPath: target)
             for workload in Self.workloads {
                 let store = SQLiteReplayStore(path: directory.file("replay.db"), workload: workload)
@@ -218,7 +218,7 @@ struct SQLiteReplayStoreTests {
             let directory = try TempDir()
             defer { directory.remove() }
             let planted = directory.file(name)
-            FileManager.default.createFile(atPath: planted, contents: nil, attributes: [.posixPermissions: 0o666])
+            #expect(FileManager.default.createFile(atPath: planted, contents: nil, attributes: [.posixPermissions: 0o666]))
             chmod(planted, 0o666)
             let store = SQLiteReplayStore(path: directory.file("replay.db"), requireOwnFile: true, workload: .oneEventPerProcess)
             await #expect(throws: ReplayStoreUnavailable.self, "\(name) writable by others") {

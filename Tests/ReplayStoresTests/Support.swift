@@ -66,8 +66,8 @@ final class Child: @unchecked Sendable {
 
     init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], stdin: [UInt8]? = nil) throws {
         directory = try TempDir()
-        FileManager.default.createFile(atPath: directory.file("stdout"), contents: nil)
-        FileManager.default.createFile(atPath: directory.file("stderr"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.file("stdout"), contents: nil)
+        _ = FileManager.default.createFile(atPath: directory.file("stderr"), contents: nil)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = Fixture.root

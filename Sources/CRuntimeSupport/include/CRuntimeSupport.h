@@ -30,4 +30,18 @@ int baton_random_bytes(void *buffer, unsigned long count);
 /// stay mapped and count towards the resident set of every process for its whole life.
 long baton_release_relocation_table(void **start);
 
+#ifdef __linux__
+#include <link.h>
+#include <stdint.h>
+
+/// The decision behind `baton_release_relocation_table`, apart from the process: the whole pages of a
+/// relocation table of `length` bytes that may be released, or 0. `table` is the dynamic section's
+/// value, a run-time address or an offset from the load address `base` depending on the loader. The
+/// table must lie inside one read-only PT_LOAD segment under exactly one of the two readings, within
+/// the segment's file-backed part. Stores the first page in `start`; returns the length.
+long baton_releasable_relocation_pages(const ElfW(Phdr) *headers, size_t count, uintptr_t base,
+                                       uintptr_t table, uintptr_t length, uintptr_t page_size,
+                                       uintptr_t *start);
+#endif
+
 #endif
