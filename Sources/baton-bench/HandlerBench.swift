@@ -5,11 +5,13 @@ import Runtime
 /// Section 2: the route table in process, one request at a time, with the live environment (real
 /// clock, random jti, memory replay store) exactly as `baton serve` builds it per request.
 enum HandlerBench {
-    static func run(fixture: Fixture, seconds: Double, quick: Bool) async throws -> JSON {
+    /// `only`: scenario ids to run (`--scenarios`, e.g. to profile one grant); nil runs them all.
+    static func run(fixture: Fixture, seconds: Double, quick: Bool, only: Set<String>? = nil) async throws -> JSON {
         var rows: [JSON] = []
         var domains: [JWSAlgorithm: Domain] = [:]
         for scenario in Scenario.handlerScenarios() {
             if quick, scenario.tokenAlgorithm != .es256 || scenario.assertionAlgorithm == .rs256 { continue }
+            if let only, !only.contains(scenario.id) { continue }
             let domain = try domains[scenario.tokenAlgorithm] ?? fixture.domain(scenario.tokenAlgorithm)
             domains[scenario.tokenAlgorithm] = domain
             let row = try await measure(scenario, fixture: fixture, domain: domain, seconds: seconds, quick: quick)

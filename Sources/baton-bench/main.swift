@@ -95,7 +95,8 @@ enum Main {
         await section("crypto") { try await CryptoBench.run(seconds: quick ? 0.1 : 1, fixture: fixture, scratch: work) }
         var handlerRates: [String: Double] = [:]
         await section("handler") {
-            let handler = try await HandlerBench.run(fixture: fixture, seconds: quick ? 0.2 : 2, quick: quick)
+            let only = arguments.options["scenarios"].map { Set($0.split(separator: ",").map(String.init)) }
+            let handler = try await HandlerBench.run(fixture: fixture, seconds: quick ? 0.2 : 2, quick: quick, only: only)
             for row in handler.array { if let id = row["id"]?.stringValue, let rate = row["rate"]?.double { handlerRates[id] = rate } }
             return handler
         }
