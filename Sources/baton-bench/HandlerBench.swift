@@ -7,6 +7,13 @@ import Runtime
 enum HandlerBench {
     /// `only`: scenario ids to run (`--scenarios`, e.g. to profile one grant); nil runs them all.
     static func run(fixture: Fixture, seconds: Double, quick: Bool, only: Set<String>? = nil) async throws -> JSON {
+        if let only {
+            let known = Scenario.handlerScenarios().map(\.id)
+            let unknown = only.subtracting(known).sorted()
+            guard unknown.isEmpty else {
+                throw BenchError("--scenarios: no handler scenario \(unknown.joined(separator: ", ")); known: \(known.joined(separator: ", "))")
+            }
+        }
         var rows: [JSON] = []
         var domains: [JWSAlgorithm: Domain] = [:]
         for scenario in Scenario.handlerScenarios() {
