@@ -163,14 +163,7 @@ struct SQLiteReplayStoreTests {
         try await withStore(workload: .oneEventPerProcess) { store, directory throws in
             // Past the checkpoint threshold: the store has run checkpoints with a busy timeout of 0.
             for _ in 0..<40 { #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000)) }
-            let holder = try await startPython(readyWhen: "locked", on: directory.file("replay.db"), """
-                import sqlite3, sys, time
-                connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-                connection.execute("BEGIN IMMEDIATE")
-                print("locked", flush=True)
-                time.sleep(0.4)
-                connection.execute("COMMIT")
-                """)
+            let holder = try await holdWriteLock(on: directory.file("replay.db"), seconds: 0.4)
             defer { holder.forceStop() }
             // Waits for the 0.4 s lock (the busy timeout is 5 s) instead of failing at once.
             #expect(try await store.claim(StoreContract.key(), expiresAt: 5_000, now: 1_000))
@@ -273,14 +266,7 @@ struct SQLiteReplayStoreTests {
             try await store.prepare()
             let impatient = SQLiteReplayStore(path: directory.file("replay.db"), busyTimeoutMilliseconds: 200)
             // Another process holds the write lock for two seconds.
-            let holder = try await startPython(readyWhen: "locked", on: directory.file("replay.db"), """
-                import sqlite3, sys, time
-                connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-                connection.execute("BEGIN IMMEDIATE")
-                print("locked", flush=True)
-                time.sleep(2)
-                connection.execute("COMMIT")
-                """)
+            let holder = try await holdWriteLock(on: directory.file("replay.db"), seconds: 2)
             defer { holder.forceStop() }
             let key = StoreContract.key()
             let started = ContinuousClock.now
@@ -311,6 +297,18 @@ func startPython(readyWhen marker: String, on path: String, _ script: String) as
         try await Task.sleep(for: .milliseconds(10))
     }
     return child
+}
+
+/// Another process holding the file's write lock (`BEGIN IMMEDIATE`) for `seconds`, then committing.
+func holdWriteLock(on path: String, seconds: Double) async throws -> Child {
+    try await startPython(readyWhen: "locked", on: path, """
+        import sqlite3, sys, time
+        connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        print("locked", flush=True)
+        time.sleep(\(seconds))
+        connection.execute("COMMIT")
+        """)
 }
 
 func findInPath(_ name: String) -> String? {
