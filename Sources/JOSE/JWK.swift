@@ -12,23 +12,30 @@ public struct ParsedKey: Sendable {
     public var algorithm: JWSAlgorithm?
     /// RFC 7517 4.3 `key_ops`; Baton reads `["verify"]` as "publish, never sign".
     public var keyOperations: [String]?
-    public var material: Material
+    public let material: Material
+    /// The public half, as the JWK gave it (checked against the private members), or derived once from
+    /// a private key that came without it.
+    public let publicMaterial: PublicKeyMaterial
 
-    public init(kid: String?, algorithm: JWSAlgorithm?, keyOperations: [String]?, material: Material) {
+    /// `publicMaterial`: the public key that goes with a private `material`, when the caller already
+    /// holds it; derived otherwise.
+    public init(kid: String?, algorithm: JWSAlgorithm?, keyOperations: [String]?, material: Material, publicMaterial: PublicKeyMaterial? = nil) {
         self.kid = kid
         self.algorithm = algorithm
         self.keyOperations = keyOperations
         self.material = material
-    }
-
-    public var publicMaterial: PublicKeyMaterial {
         switch material {
-        case .privateKey(let key): key.publicKey
-        case .publicKey(let key): key
+        case .privateKey(let key): self.publicMaterial = publicMaterial ?? key.publicKey
+        case .publicKey(let key): self.publicMaterial = key
         }
     }
 
-    public var keyType: KeyType { publicMaterial.keyType }
+    public var keyType: KeyType {
+        switch material {
+        case .privateKey(let key): key.keyType
+        case .publicKey(let key): key.keyType
+        }
+    }
     public var isPrivate: Bool {
         if case .privateKey = material { return true }
         return false
@@ -64,7 +71,7 @@ public enum JWK {
             keyOperations = names
         }
 
-        let material: ParsedKey.Material
+        let material: (key: ParsedKey.Material, publicKey: PublicKeyMaterial)
         switch kty {
         case "RSA": material = try parseRSA(object)
         case "EC": material = try parseEC(object)
@@ -72,7 +79,7 @@ public enum JWK {
         case "oct": throw KeyError("symmetric (\"oct\") keys are not accepted: Baton only uses asymmetric signatures")
         default: throw KeyError("unsupported \"kty\" \"\(kty)\"")
         }
-        let parsed = ParsedKey(kid: kid, algorithm: algorithm, keyOperations: keyOperations, material: material)
+        let parsed = ParsedKey(kid: kid, algorithm: algorithm, keyOperations: keyOperations, material: material.key, publicMaterial: material.publicKey)
         if let algorithm, algorithm.keyType != parsed.keyType {
             throw KeyError("\"alg\" \(algorithm.rawValue) does not fit \(parsed.keyType.description)")
         }
@@ -101,7 +108,7 @@ public enum JWK {
         return value
     }
 
-    private static func parseRSA(_ object: JSONObject) throws(KeyError) -> ParsedKey.Material {
+    private static func parseRSA(_ object: JSONObject) throws(KeyError) -> (key: ParsedKey.Material, publicKey: PublicKeyMaterial) {
         let n = try requiredBytes(object, "n")
         let e = try requiredBytes(object, "e")
         // swift-crypto refuses small moduli with a generic error; say what is wrong.
@@ -113,70 +120,78 @@ public enum JWK {
             }
             do {
                 let key = try _RSA.Signing.PrivateKey(n: n, e: e, d: d, p: p, q: q)
-                return .privateKey(.rsa(key))
+                return (.privateKey(.rsa(key)), .rsa(key.publicKey))
             } catch {
                 throw KeyError("the RSA private members do not form a valid key")
             }
         }
         do {
-            return .publicKey(.rsa(try _RSA.Signing.PublicKey(n: n, e: e)))
+            let key = PublicKeyMaterial.rsa(try _RSA.Signing.PublicKey(n: n, e: e))
+            return (.publicKey(key), key)
         } catch {
             throw KeyError("\"n\" and \"e\" do not form a valid RSA public key")
         }
     }
 
-    private static func parseEC(_ object: JSONObject) throws(KeyError) -> ParsedKey.Material {
+    private static func parseEC(_ object: JSONObject) throws(KeyError) -> (key: ParsedKey.Material, publicKey: PublicKeyMaterial) {
         let crv = try string(object, "crv", required: true)!
         let x = try requiredBytes(object, "x")
         let y = try requiredBytes(object, "y")
         let d = try bytes(object, "d")
         switch crv {
+        // A private key is built from its X9.63 form, 04 || x || y || d: BoringSSL then checks that d
+        // times the generator is (x, y), the pair-wise check Baton needs, without deriving a second
+        // public key to compare, which through swift-crypto's `publicKey` costs a scan of every conformance
+        // record the first time (see `PrivateKeyMaterial.publicKey`). Only when that fails are the
+        // members tried apart, to say which one is wrong.
         case "P-256":
             guard x.count == 32, y.count == 32 else { throw KeyError("\"x\" and \"y\" must be 32 bytes for P-256") }
             guard let publicKey = try? P256.Signing.PublicKey(rawRepresentation: x + y) else {
                 throw KeyError("\"x\" and \"y\" are not a point on P-256")
             }
-            guard let d else { return .publicKey(.p256(publicKey)) }
-            guard d.count == 32, let privateKey = try? P256.Signing.PrivateKey(rawRepresentation: d) else {
+            guard let d else { return (.publicKey(.p256(publicKey)), .p256(publicKey)) }
+            guard d.count == 32 else { throw KeyError("\"d\" is not a valid P-256 private scalar") }
+            if let privateKey = try? P256.Signing.PrivateKey(x963Representation: [0x04] + x + y + d) {
+                return (.privateKey(.p256(privateKey)), .p256(publicKey))
+            }
+            guard (try? P256.Signing.PrivateKey(rawRepresentation: d)) != nil else {
                 throw KeyError("\"d\" is not a valid P-256 private scalar")
             }
-            guard privateKey.publicKey.rawRepresentation == publicKey.rawRepresentation else {
-                throw KeyError("\"d\" does not match \"x\" and \"y\"")
-            }
-            return .privateKey(.p256(privateKey))
+            throw KeyError("\"d\" does not match \"x\" and \"y\"")
         case "P-384":
             guard x.count == 48, y.count == 48 else { throw KeyError("\"x\" and \"y\" must be 48 bytes for P-384") }
             guard let publicKey = try? P384.Signing.PublicKey(rawRepresentation: x + y) else {
                 throw KeyError("\"x\" and \"y\" are not a point on P-384")
             }
-            guard let d else { return .publicKey(.p384(publicKey)) }
-            guard d.count == 48, let privateKey = try? P384.Signing.PrivateKey(rawRepresentation: d) else {
+            guard let d else { return (.publicKey(.p384(publicKey)), .p384(publicKey)) }
+            guard d.count == 48 else { throw KeyError("\"d\" is not a valid P-384 private scalar") }
+            if let privateKey = try? P384.Signing.PrivateKey(x963Representation: [0x04] + x + y + d) {
+                return (.privateKey(.p384(privateKey)), .p384(publicKey))
+            }
+            guard (try? P384.Signing.PrivateKey(rawRepresentation: d)) != nil else {
                 throw KeyError("\"d\" is not a valid P-384 private scalar")
             }
-            guard privateKey.publicKey.rawRepresentation == publicKey.rawRepresentation else {
-                throw KeyError("\"d\" does not match \"x\" and \"y\"")
-            }
-            return .privateKey(.p384(privateKey))
+            throw KeyError("\"d\" does not match \"x\" and \"y\"")
         default:
             throw KeyError("unsupported curve \"\(crv)\" (supported: P-256, P-384)")
         }
     }
 
-    private static func parseOKP(_ object: JSONObject) throws(KeyError) -> ParsedKey.Material {
+    private static func parseOKP(_ object: JSONObject) throws(KeyError) -> (key: ParsedKey.Material, publicKey: PublicKeyMaterial) {
         let crv = try string(object, "crv", required: true)!
         guard crv == "Ed25519" else { throw KeyError("unsupported OKP curve \"\(crv)\" (supported: Ed25519)") }
         let x = try requiredBytes(object, "x")
         guard x.count == 32, let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: x) else {
             throw KeyError("\"x\" must be a 32-byte Ed25519 public key")
         }
-        guard let d = try bytes(object, "d") else { return .publicKey(.ed25519(publicKey)) }
+        guard let d = try bytes(object, "d") else { return (.publicKey(.ed25519(publicKey)), .ed25519(publicKey)) }
         guard d.count == 32, let privateKey = try? Curve25519.Signing.PrivateKey(rawRepresentation: d) else {
             throw KeyError("\"d\" must be a 32-byte Ed25519 private key")
         }
         guard privateKey.publicKey.rawRepresentation == publicKey.rawRepresentation else {
             throw KeyError("\"d\" does not match \"x\"")
         }
-        return .privateKey(.ed25519(privateKey))
+        return (.privateKey(.ed25519(privateKey)), .ed25519(publicKey))
     }
 }
 

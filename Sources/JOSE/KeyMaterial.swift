@@ -67,13 +67,25 @@ public enum PrivateKeyMaterial: @unchecked Sendable {
     case p384(P384.Signing.PrivateKey)
     case ed25519(Curve25519.Signing.PrivateKey)
 
-    public var keyType: KeyType { publicKey.keyType }
+    public var keyType: KeyType {
+        switch self {
+        case .rsa: .rsa
+        case .p256: .p256
+        case .p384: .p384
+        case .ed25519: .ed25519
+        }
+    }
 
+    /// The public half. For the NIST curves it is read back from the key's X9.63 form (04 || X || Y ||
+    /// d) rather than through swift-crypto's `publicKey`, which names its generic public-key wrapper by
+    /// a mangled name and so makes the Swift runtime scan every conformance record of the program the
+    /// first time: about 0.2 ms of a cold `baton invoke` that loads an ES256 key.
     public var publicKey: PublicKeyMaterial {
         switch self {
         case .rsa(let key): .rsa(key.publicKey)
-        case .p256(let key): .p256(key.publicKey)
-        case .p384(let key): .p384(key.publicKey)
+        // The X9.63 form of a valid private key always holds a valid public point.
+        case .p256(let key): .p256(try! P256.Signing.PublicKey(x963Representation: key.x963Representation.prefix(65)))
+        case .p384(let key): .p384(try! P384.Signing.PublicKey(x963Representation: key.x963Representation.prefix(97)))
         case .ed25519(let key): .ed25519(key.publicKey)
         }
     }

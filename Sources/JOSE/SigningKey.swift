@@ -3,6 +3,8 @@ public struct SigningKey: Sendable {
     public let kid: String
     public let algorithm: JWSAlgorithm
     public let material: PrivateKeyMaterial
+    /// The public half, published in the JWKS.
+    public let publicMaterial: PublicKeyMaterial
     /// RS256/PS256 with OpenSSL 3 when the process can load it (see `OpenSSLRSASigner`); chosen here,
     /// once, so that every token this key signs takes the same path.
     private let openSSL: OpenSSLRSASigner?
@@ -13,20 +15,22 @@ public struct SigningKey: Sendable {
     /// Token types whose header is encoded at load: access tokens and chaining grants.
     static let preparedTypes = ["at+jwt", "JWT"]
 
-    public init(kid: String, algorithm: JWSAlgorithm, material: PrivateKeyMaterial) throws(KeyError) {
+    /// `publicMaterial`: the public half when the caller already holds it (a JWK's own); derived otherwise.
+    public init(kid: String, algorithm: JWSAlgorithm, material: PrivateKeyMaterial, publicMaterial: PublicKeyMaterial? = nil) throws(KeyError) {
         guard algorithm.keyType == material.keyType else {
             throw KeyError("\(material.keyType.description) cannot sign \(algorithm.rawValue)")
         }
         self.kid = kid
         self.algorithm = algorithm
         self.material = material
+        self.publicMaterial = publicMaterial ?? material.publicKey
         self.openSSL = OpenSSLRSASigner.make(material, algorithm: algorithm)
         self.encodedHeaders = Self.preparedTypes.map { ($0, Self.encodedHeader(algorithm: algorithm, type: $0, kid: kid)) }
-        self.signatureLength = algorithm.fixedSignatureLength ?? (material.publicKey.rsaBits ?? 2048) / 8
+        self.signatureLength = algorithm.fixedSignatureLength ?? (self.publicMaterial.rsaBits ?? 2048) / 8
     }
 
     public var verificationKey: VerificationKey {
-        VerificationKey(kid: kid, algorithm: algorithm, material: material.publicKey)
+        VerificationKey(kid: kid, algorithm: algorithm, material: publicMaterial)
     }
 
     /// Which library computes this key's signatures: "OpenSSL" or "swift-crypto".

@@ -33,7 +33,7 @@ public enum SigningKeyLoader {
                 )
             }
             do {
-                active[algorithm] = (try SigningKey(kid: kid, algorithm: algorithm, material: material), labelled.label)
+                active[algorithm] = (try SigningKey(kid: kid, algorithm: algorithm, material: material, publicMaterial: labelled.key.publicMaterial), labelled.label)
             } catch {
                 throw ConfigurationError("\(source): \(labelled.label): \(error.description)")
             }

@@ -184,8 +184,21 @@ struct JWKTests {
         let d = Base64URL.decode(string(members, "d"))!
         #expect(!refusal(replacing(members, "d", with: .string(b64(Array(d.dropFirst()))))).isEmpty)
         if algorithm != .edDSA {
-            // Zero is not a valid scalar.
+            // Zero is not a valid scalar, nor is one at or above the group order.
             #expect(refusal(replacing(members, "d", with: .string(b64([UInt8](repeating: 0, count: d.count))))).contains("not a valid"))
+            #expect(refusal(replacing(members, "d", with: .string(b64([UInt8](repeating: 0xFF, count: d.count))))).contains("not a valid"))
+        }
+    }
+
+    @Test("the public half of an EC private key is the one swift-crypto derives")
+    func ecPublicHalf() throws {
+        for _ in 0..<8 {
+            let p256 = P256.Signing.PrivateKey()
+            guard case .p256(let derived) = PrivateKeyMaterial.p256(p256).publicKey else { Issue.record("not P-256"); return }
+            #expect(derived.rawRepresentation == p256.publicKey.rawRepresentation)
+            let p384 = P384.Signing.PrivateKey()
+            guard case .p384(let derived384) = PrivateKeyMaterial.p384(p384).publicKey else { Issue.record("not P-384"); return }
+            #expect(derived384.rawRepresentation == p384.publicKey.rawRepresentation)
         }
     }
 
