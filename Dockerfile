@@ -7,19 +7,22 @@
 #   docker build --target lambda-bootstrap --output type=local,dest=deploy/lambda/dist .
 #                                                    # just the `bootstrap` file, for the SAM zip package
 #
-# The binary links the Swift standard library and Foundation statically, so the run-time image needs
-# nothing but glibc: no Swift runtime, no shell, no package manager. It is built on Amazon Linux 2023
-# (glibc 2.34), so the same file runs on Lambda's provided.al2023 and on any newer glibc (distroless
-# Debian 12 has 2.36).
+# The binary links the Swift standard library, Foundation and the C++ runtime statically, so the
+# run-time image needs nothing but glibc and libgcc_s: no Swift runtime, no shell, no package manager.
+# It is built on Amazon Linux 2023 (glibc 2.34), so the same file runs on Lambda's provided.al2023 and
+# on any newer glibc (distroless Debian 12 has 2.36).
 
 ARG SWIFT_IMAGE=swift:6.3.1-amazonlinux2023
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 FROM ${SWIFT_IMAGE} AS build
+# The C++ runtime is linked into `baton` (Linker/libstdc++.so); the Swift image normally has it already.
+RUN dnf install -y -q libstdc++-static && dnf clean all
 WORKDIR /src
 # Dependencies first, so source edits do not refetch them.
 COPY Package.swift ./
 RUN swift package resolve
+COPY Linker ./Linker
 COPY Sources ./Sources
 COPY Tests ./Tests
 RUN swift build -c release --static-swift-stdlib --product baton \

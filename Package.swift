@@ -98,10 +98,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: shipped,
-            // `-static-stdlib` exports the symbols of every module linked into the program (about 40,000);
-            // nothing looks them up, and each cold start pays for them: the Swift runtime's start-up dladdr
-            // walks the whole table, and its pages count towards the resident set.
-            linkerSettings: [.unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux]))]
+            // `--no-export-dynamic`: `-static-stdlib` exports the symbols of every module linked into the
+            // program (about 40,000); nothing looks them up, and each cold start paid for them: the Swift
+            // runtime's start-up dladdr walks the whole table, and its pages count towards the resident set.
+            // `-L Linker`: the C++ runtime is linked in statically (see Linker/libstdc++.so).
+            linkerSettings: [
+                .unsafeFlags(["-Xlinker", "--no-export-dynamic", "-L", Context.packageDirectory + "/Linker"], .when(platforms: [.linux]))
+            ]
         ),
         // Benchmarks (bench/run): crypto ceiling, handlers in process, HTTP load generator, cold start.
         .executableTarget(
