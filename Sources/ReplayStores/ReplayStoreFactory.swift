@@ -28,7 +28,10 @@ public enum ReplayStoreFactory {
         case .sqlite(let path):
             let isDefault = setting == .automatic
             let workload: SQLiteReplayStore.Workload = adapter == .invoke ? .oneEventPerProcess : .server
-            return SQLiteReplayStore(path: path, requireOwnFile: isDefault, workload: workload)
+            // The default file is in the temporary directory: synced at checkpoints (see `Durability`).
+            return SQLiteReplayStore(
+                path: path, requireOwnFile: isDefault, workload: workload, durability: isDefault ? .checkpoints : .everyClaim
+            )
         case .postgres(let text):
             do {
                 return PostgresReplayStore(url: try PostgresURL(text, environment: environment))

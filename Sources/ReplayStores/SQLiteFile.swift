@@ -25,8 +25,9 @@ final class SQLiteFile: @unchecked Sendable {
     /// Opens (creating if needed) `path`, switches it to WAL and creates the schema. Waits up to
     /// `busyTimeoutMilliseconds` for other processes' locks, including while they switch the file to WAL.
     /// `leavesShortLog`: for a process that makes one claim and exits (see `keepLogOnClose`); otherwise
-    /// SQLite's defaults.
-    init(path: String, busyTimeoutMilliseconds: Int, leavesShortLog: Bool) throws(SQLiteFailure) {
+    /// SQLite's defaults. `syncsEachCommit`: `synchronous = FULL`, else `NORMAL` (see
+    /// `SQLiteReplayStore.Durability`).
+    init(path: String, busyTimeoutMilliseconds: Int, leavesShortLog: Bool, syncsEachCommit: Bool) throws(SQLiteFailure) {
         try Self.checkLibrary()
         var handle: OpaquePointer?
         // NOMUTEX: the store serialises calls itself. Not SQLITE_OPEN_NOFOLLOW, which refuses a link
@@ -42,8 +43,7 @@ final class SQLiteFile: @unchecked Sendable {
         }
         do throws(SQLiteFailure) {
             sqlite_nio_sqlite3_busy_timeout(handle, Int32(clamping: busyTimeoutMilliseconds))
-            // A claim is synced to disk before the token is issued, so it survives a power cut too.
-            try Self.execute("PRAGMA synchronous = FULL", on: handle)
+            try Self.execute(syncsEachCommit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL", on: handle)
             if leavesShortLog { try Self.keepLogOnClose(handle) }
             try Self.switchToWAL(handle, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
             claimStatement = try Self.prepare(SQLiteReplayStore.claimSQL, on: handle)

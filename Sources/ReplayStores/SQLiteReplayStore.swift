@@ -32,7 +32,21 @@ public final class SQLiteReplayStore: ManagedReplayStore {
         case server
     }
 
+    /// When a claim reaches the disk.
+    public enum Durability: Sendable {
+        /// Each commit is synced to the disk before the token is issued (`synchronous = FULL`): a claim
+        /// survives a power cut. For a file the operator configured.
+        case everyClaim
+        /// Each commit reaches the operating system before the token is issued, so it survives Baton
+        /// crashing or stopping, and the disk when the log is checkpointed (`synchronous = NORMAL`): the
+        /// claims since the last checkpoint can be lost with the machine. For `baton invoke`'s default
+        /// file in the temporary directory, which many systems empty at boot and which containers and
+        /// functions do not keep, so an `fsync` per claim (0.5-1 ms of a cold invocation) bought little.
+        case checkpoints
+    }
+
     public let path: String
+    public let durability: Durability
     /// How long one statement may wait for another process's write lock before the store reports itself
     /// unavailable.
     public let busyTimeoutMilliseconds: Int
@@ -68,9 +82,10 @@ public final class SQLiteReplayStore: ManagedReplayStore {
 
     public init(
         path: String, busyTimeoutMilliseconds: Int = 5000, purge: PurgePolicy = PurgePolicy(),
-        requireOwnFile: Bool = false, workload: Workload = .server
+        requireOwnFile: Bool = false, workload: Workload = .server, durability: Durability = .everyClaim
     ) {
         self.path = path
+        self.durability = durability
         self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         self.requireOwnFile = requireOwnFile
         self.workload = workload
@@ -98,6 +113,11 @@ public final class SQLiteReplayStore: ManagedReplayStore {
         try await run("count failed", report: false) { file throws(SQLiteFailure) in
             Int(try file.integer("SELECT count(*) FROM baton_replay") ?? 0)
         }
+    }
+
+    /// The connection's `PRAGMA synchronous` (1 NORMAL, 2 FULL): for tests and operators.
+    public func synchronousLevel() async throws(ReplayStoreUnavailable) -> Int64? {
+        try await run("lookup failed", report: false) { file throws(SQLiteFailure) in try file.integer("PRAGMA synchronous") }
     }
 
     /// The stored expiry of `key`, expired or not; nil when there is no row: for tests and operators.
@@ -171,7 +191,8 @@ public final class SQLiteReplayStore: ManagedReplayStore {
                 do {
                     try createPrivately(path: path, requireOwnFile: requireOwnFile)
                     file = try SQLiteFile(
-                        path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, leavesShortLog: workload == .oneEventPerProcess
+                        path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds, leavesShortLog: workload == .oneEventPerProcess,
+                        syncsEachCommit: durability == .everyClaim
                     )
                 } catch {
                     throw .open("\(error)")

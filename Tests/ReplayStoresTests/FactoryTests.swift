@@ -17,6 +17,40 @@ struct FactoryTests {
         #expect(ReplayStoreFactory.resolve(.memory, adapter: .invoke, issuer: "x", environment: [:]) == .memory)
     }
 
+    @Test("invoke's default file syncs at checkpoints; a configured file syncs every claim")
+    func durability() async throws {
+        let directory = try TempDir()
+        defer { directory.remove() }
+        let issuer = "https://durability.baton.example"
+        let environment = ["TMPDIR": directory.path]
+        let automatic = try #require(
+            try await ReplayStoreFactory.make(.automatic, adapter: .invoke, issuer: issuer, environment: environment) as? SQLiteReplayStore
+        )
+        let configured = try #require(
+            try await ReplayStoreFactory.make(.sqlite(path: directory.file("configured.db")), adapter: .invoke, issuer: issuer) as? SQLiteReplayStore
+        )
+        let served = try #require(
+            try await ReplayStoreFactory.make(.sqlite(path: directory.file("served.db")), adapter: .serve, issuer: issuer) as? SQLiteReplayStore
+        )
+        #expect(automatic.path == ReplayStoreFactory.defaultSQLitePath(issuer: issuer, environment: environment))
+        #expect(automatic.durability == .checkpoints)
+        #expect(configured.durability == .everyClaim)
+        #expect(served.durability == .everyClaim)
+        // What the connections were told, read back from SQLite: 1 is NORMAL, 2 FULL.
+        #expect(try await automatic.synchronousLevel() == 1)
+        #expect(try await configured.synchronousLevel() == 2)
+        #expect(try await served.synchronousLevel() == 2)
+        // Either way a spent key stays spent for the next connection to the file.
+        let key = ReplayKey(purpose: .grantAssertion, issuer: issuer, jti: uniqueJTI())
+        #expect(try await automatic.claim(key, expiresAt: 2_000_000_000, now: 1_000_000_000))
+        await automatic.close()
+        let reopened = try #require(
+            try await ReplayStoreFactory.make(.automatic, adapter: .invoke, issuer: issuer, environment: environment) as? SQLiteReplayStore
+        )
+        #expect(try await !reopened.claim(key, expiresAt: 2_000_000_000, now: 1_000_000_000))
+        for store in [reopened, configured, served] { await store.close() }
+    }
+
     @Test("the factory builds each kind without connecting")
     func kinds() async throws {
         let memory = try await ReplayStoreFactory.make(.memory)
