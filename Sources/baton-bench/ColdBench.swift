@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import JOSE
+import ReplayStores
 
 /// Section 4: `baton invoke` of a token event, process start to response, beside a trivial Swift
 /// executable. Wall time from spawn to exit (the response is the last thing written); peak RSS from
@@ -13,7 +14,10 @@ enum ColdBench {
         // client_credentials: the store is never opened.
         let cc = scratch + "/events/client-credentials.json"
         try Files.write(cc, event(body: Fixture.form([("grant_type", "client_credentials"), ("scope", "orders.read")]), basic: true))
-        // jwt-bearer with a distinct assertion per run and the SQLite store invocations share by default.
+        // jwt-bearer with a distinct assertion per run, on the store `baton invoke` uses when none is
+        // configured: the SQLite file in the temporary directory (here the scratch directory), synced at
+        // checkpoints. Then the same on a configured SQLite file, synced at every claim: reported, with
+        // no target, because its `fsync` is the disk's time rather than Baton's.
         let jb = Scenario(kind: .jwtBearer, tokenAlgorithm: .es256, assertionAlgorithm: .es256)
         let jbBodies = try await jb.bodies(fixture, domain: domain, count: 2 * runs + 2, run: "cold\(Clock.unixSeconds())", now: Clock.unixSeconds())
         var jbEvents: [String] = []
@@ -22,21 +26,29 @@ enum ColdBench {
             try Files.write(path, event(body: body, basic: true))
             jbEvents.append(path)
         }
-        let sqlite = "\(scratch)/replay-cold.db"
-        for suffix in ["", "-wal", "-shm"] { _ = Files.exists(sqlite + suffix) ? remove(sqlite + suffix) : 0 }
+        let defaultStore = ReplayStoreFactory.defaultSQLitePath(issuer: Fixture.issuer, environment: ["TMPDIR": scratch])
+        let configuredStore = "\(scratch)/replay-cold.db"
+        for file in [defaultStore, configuredStore] {
+            for suffix in ["", "-wal", "-shm"] { _ = Files.exists(file + suffix) ? remove(file + suffix) : 0 }
+        }
 
-        var nextEvent = 0
+        var nextDefaultEvent = 0
+        var nextConfiguredEvent = 0
         let commands = [
             ColdCommand(name: "bench-floor (trivial Swift executable)", id: "floor", environment: [:]) { [floor] },
             ColdCommand(name: "baton invoke client_credentials ES256", id: "invoke-client-credentials", environment: [:]) {
                 [baton, "invoke", "--config", fixture.configPath(.es256), cc]
             },
+            ColdCommand(name: "baton invoke jwt-bearer ES256 -> ES256 (default SQLite store)", id: "invoke-jwt-bearer", environment: ["TMPDIR": scratch]) {
+                nextDefaultEvent += 1
+                return [baton, "invoke", "--config", fixture.defaultStoreConfigPath, jbEvents[nextDefaultEvent - 1]]
+            },
             ColdCommand(
-                name: "baton invoke jwt-bearer ES256 -> ES256 (SQLite store)", id: "invoke-jwt-bearer",
-                environment: ["BATON_REPLAY_STORE": "sqlite:" + sqlite]
+                name: "baton invoke jwt-bearer ES256 -> ES256 (configured SQLite file, fsync per claim; no target)",
+                id: "invoke-jwt-bearer-configured-sqlite", environment: ["BATON_REPLAY_STORE": "sqlite:" + configuredStore], hasTarget: false
             ) {
-                nextEvent += 1
-                return [baton, "invoke", "--config", fixture.configPath(.es256), jbEvents[nextEvent - 1]]
+                nextConfiguredEvent += 1
+                return [baton, "invoke", "--config", fixture.configPath(.es256), jbEvents[nextConfiguredEvent - 1]]
             },
         ]
         return .array(try measure(commands, runs: runs, scratch: scratch))
@@ -74,6 +86,8 @@ enum ColdBench {
         var name: String
         var id: String
         var environment: [String: String]
+        /// False for a row that is reported but held to no target.
+        var hasTarget = true
         var arguments: () -> [String]
     }
 
@@ -130,7 +144,7 @@ enum ColdBench {
             let sortedWalls = walls[index].sorted()
             Log.note("cold \(command.name): median \(formatDouble(median(walls[index]), digits: 2)) ms, peak RSS \(formatDouble((rss[index].max() ?? 0) / 1024, digits: 1)) MiB")
             return .obj([
-                ("id", .str(command.id)), ("name", .str(command.name)), ("runs", .num(runs)),
+                ("id", .str(command.id)), ("name", .str(command.name)), ("target", .bool(command.hasTarget)), ("runs", .num(runs)),
                 ("median_ms", .num(round3(median(walls[index])))), ("p90_ms", .num(round3(percentile(sortedWalls, 0.9)))),
                 ("min_ms", .num(round3(sortedWalls.first ?? 0))),
                 ("median_rss_kib", rss[index].isEmpty ? nil : .num(median(rss[index]))),

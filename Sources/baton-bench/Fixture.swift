@@ -31,6 +31,8 @@ struct Fixture {
 
     static func configPath(_ directory: String, _ algorithm: JWSAlgorithm) -> String { "\(directory)/domain-\(algorithm.rawValue).json" }
     func configPath(_ algorithm: JWSAlgorithm) -> String { Self.configPath(directory, algorithm) }
+    /// The ES256 domain without `replay_store`: each adapter's default store (section 4).
+    var defaultStoreConfigPath: String { "\(directory)/domain-ES256-default-store.json" }
 
     /// Writes fresh keys and configurations into `directory`.
     static func create(in directory: String) throws -> Fixture {
@@ -52,7 +54,11 @@ struct Fixture {
         for algorithm in algorithms {
             try Files.write(configPath(directory, algorithm), config(signing: algorithm, secretHash: secretHash, clientJWKS: clientJWKS))
         }
-        return try load(from: directory)
+        let fixture = try load(from: directory)
+        try Files.write(
+            fixture.defaultStoreConfigPath, config(signing: .es256, secretHash: secretHash, clientJWKS: clientJWKS, replayStore: nil)
+        )
+        return fixture
     }
 
     static func load(from directory: String) throws -> Fixture {
@@ -87,7 +93,8 @@ struct Fixture {
         return writer.bytes
     }
 
-    private static func config(signing algorithm: JWSAlgorithm, secretHash: String, clientJWKS: String) -> String {
+    /// `replayStore`: the `replay_store` member; nil leaves it out.
+    private static func config(signing algorithm: JWSAlgorithm, secretHash: String, clientJWKS: String, replayStore: String? = "memory:") -> String {
         """
         {
           "description": "Benchmark domain (bench/run); generated keys, development only.",
@@ -135,8 +142,7 @@ struct Fixture {
               "lifetime": 60,
               "scopes": ["orders.read", "profile"]
             }
-          ],
-          "replay_store": "memory:"
+          ]\(replayStore.map { ",\n  \"replay_store\": \"\($0)\"" } ?? "")
         }
 
         """

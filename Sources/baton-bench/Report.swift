@@ -135,7 +135,7 @@ enum Report {
 
         if let cold = results["cold"]?.arrayValue, let floor = cold.first(where: { $0["id"]?.stringValue == "floor" }) {
             let floorMedian = floor["median_ms"]?.double ?? 0
-            for row in cold where row["id"]?.stringValue != "floor" {
+            for row in cold where row["id"]?.stringValue != "floor" && row["target"]?.boolValue != false {
                 let ratio = (row["median_ms"]?.double ?? 0) / max(floorMedian, 0.001)
                 let rss = (row["max_rss_kib"]?.double ?? 0) / 1024
                 let name = row["name"]?.stringValue ?? ""
