@@ -16,8 +16,9 @@ ARG SWIFT_IMAGE=swift:6.3.1-amazonlinux2023
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 FROM ${SWIFT_IMAGE} AS build
-# The C++ runtime is linked into `baton` (Linker/libstdc++.so); the Swift image normally has it already.
-RUN dnf install -y -q libstdc++-static && dnf clean all
+# The C++ runtime is linked into `baton` (Linker/libstdc++.so) from libstdc++.a, which the Swift image
+# normally has already.
+RUN dnf install -y -q libstdc++-static; dnf clean all
 WORKDIR /src
 # Dependencies first, so source edits do not refetch them.
 COPY Package.swift ./
@@ -25,7 +26,11 @@ RUN swift package resolve
 COPY Linker ./Linker
 COPY Sources ./Sources
 COPY Tests ./Tests
-RUN swift build -c release --static-swift-stdlib --product baton \
+# Should this image's libstdc++.a not link into a position-independent program, build against the
+# shared libstdc++.so.6 instead (BATON_STATIC_CXX=0; 0.4 ms slower to start) and say so.
+RUN (swift build -c release --static-swift-stdlib --product baton \
+     || { echo "Dockerfile: linking libstdc++ statically failed; building with the shared one (BATON_STATIC_CXX=0)" >&2; \
+          BATON_STATIC_CXX=0 swift build -c release --static-swift-stdlib --product baton; }) \
     && install -D -m 0755 "$(swift build -c release --static-swift-stdlib --show-bin-path)/baton" /out/baton \
     && strip /out/baton
 

@@ -16,6 +16,8 @@ let shipped: [SwiftSetting] = strict + [
     .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"]),
 ]
 
+let staticCxxFlags = Context.environment["BATON_STATIC_CXX"] == "0" ? [] : ["-L", Context.packageDirectory + "/Linker"]
+
 let package = Package(
     name: "baton",
     platforms: [.macOS(.v15)],
@@ -101,9 +103,13 @@ let package = Package(
             // `--no-export-dynamic`: `-static-stdlib` exports the symbols of every module linked into the
             // program (about 40,000); nothing looks them up, and each cold start paid for them: the Swift
             // runtime's start-up dladdr walks the whole table, and its pages count towards the resident set.
-            // `-L Linker`: the C++ runtime is linked in statically (see Linker/libstdc++.so).
+            // `-L Linker`, release builds only: the C++ runtime is linked in statically (see
+            // Linker/libstdc++.so). Meant for `--static-swift-stdlib`, as every shipped build is; a debug
+            // build loads the shared Swift runtime, which brings libstdc++.so.6 with it, and would carry two
+            // copies. `BATON_STATIC_CXX=0` at build time keeps the shared libstdc++.so.6.
             linkerSettings: [
-                .unsafeFlags(["-Xlinker", "--no-export-dynamic", "-L", Context.packageDirectory + "/Linker"], .when(platforms: [.linux]))
+                .unsafeFlags(["-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux])),
+                .unsafeFlags(staticCxxFlags, .when(platforms: [.linux], configuration: .release)),
             ]
         ),
         // Benchmarks (bench/run): crypto ceiling, handlers in process, HTTP load generator, cold start.
