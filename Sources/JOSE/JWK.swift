@@ -1,5 +1,10 @@
 import Crypto
 import _CryptoExtras
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A key read from a JWK, before Baton decides what it is for.
 public struct ParsedKey: Sendable {
@@ -17,15 +22,20 @@ public struct ParsedKey: Sendable {
     /// a private key that came without it.
     public let publicMaterial: PublicKeyMaterial
 
-    /// `publicMaterial`: the public key that goes with a private `material`, when the caller already
-    /// holds it; derived otherwise.
-    public init(kid: String?, algorithm: JWSAlgorithm?, keyOperations: [String]?, material: Material, publicMaterial: PublicKeyMaterial? = nil) {
+    /// A private key's public half is derived.
+    public init(kid: String?, algorithm: JWSAlgorithm?, keyOperations: [String]?, material: Material) {
+        self.init(kid: kid, algorithm: algorithm, keyOperations: keyOperations, material: material, checkedPublicMaterial: nil)
+    }
+
+    /// `checkedPublicMaterial`: the public key that goes with a private `material`, already checked to
+    /// be its pair (as `JWK.parse` does); derived when nil.
+    init(kid: String?, algorithm: JWSAlgorithm?, keyOperations: [String]?, material: Material, checkedPublicMaterial: PublicKeyMaterial?) {
         self.kid = kid
         self.algorithm = algorithm
         self.keyOperations = keyOperations
         self.material = material
         switch material {
-        case .privateKey(let key): self.publicMaterial = publicMaterial ?? key.publicKey
+        case .privateKey(let key): self.publicMaterial = checkedPublicMaterial ?? key.publicKey
         case .publicKey(let key): self.publicMaterial = key
         }
     }
@@ -79,7 +89,7 @@ public enum JWK {
         case "oct": throw KeyError("symmetric (\"oct\") keys are not accepted: Baton only uses asymmetric signatures")
         default: throw KeyError("unsupported \"kty\" \"\(kty)\"")
         }
-        let parsed = ParsedKey(kid: kid, algorithm: algorithm, keyOperations: keyOperations, material: material.key, publicMaterial: material.publicKey)
+        let parsed = ParsedKey(kid: kid, algorithm: algorithm, keyOperations: keyOperations, material: material.key, checkedPublicMaterial: material.publicKey)
         if let algorithm, algorithm.keyType != parsed.keyType {
             throw KeyError("\"alg\" \(algorithm.rawValue) does not fit \(parsed.keyType.description)")
         }
@@ -151,7 +161,7 @@ public enum JWK {
             }
             guard let d else { return (.publicKey(.p256(publicKey)), .p256(publicKey)) }
             guard d.count == 32 else { throw KeyError("\"d\" is not a valid P-256 private scalar") }
-            if let privateKey = try? P256.Signing.PrivateKey(x963Representation: [0x04] + x + y + d) {
+            if let privateKey = try? P256.Signing.PrivateKey(x963Representation: [0x04] + x + y + d), holdsPair(privateKey.publicKey.rawRepresentation, publicKey.rawRepresentation) {
                 return (.privateKey(.p256(privateKey)), .p256(publicKey))
             }
             guard (try? P256.Signing.PrivateKey(rawRepresentation: d)) != nil else {
@@ -165,7 +175,7 @@ public enum JWK {
             }
             guard let d else { return (.publicKey(.p384(publicKey)), .p384(publicKey)) }
             guard d.count == 48 else { throw KeyError("\"d\" is not a valid P-384 private scalar") }
-            if let privateKey = try? P384.Signing.PrivateKey(x963Representation: [0x04] + x + y + d) {
+            if let privateKey = try? P384.Signing.PrivateKey(x963Representation: [0x04] + x + y + d), holdsPair(privateKey.publicKey.rawRepresentation, publicKey.rawRepresentation) {
                 return (.privateKey(.p384(privateKey)), .p384(publicKey))
             }
             guard (try? P384.Signing.PrivateKey(rawRepresentation: d)) != nil else {
@@ -175,6 +185,17 @@ public enum JWK {
         default:
             throw KeyError("unsupported curve \"\(crv)\" (supported: P-256, P-384)")
         }
+    }
+
+    /// Where swift-crypto is BoringSSL (Linux), setting a key from its X9.63 form already checked the
+    /// pair, and deriving the public key again would cost a conformance scan at start-up; where it is
+    /// Apple's CryptoKit, which does not say that it checks, the derived key is compared.
+    private static func holdsPair(_ derived: @autoclosure () -> Data, _ given: @autoclosure () -> Data) -> Bool {
+        #if os(Linux)
+        true
+        #else
+        derived() == given()
+        #endif
     }
 
     private static func parseOKP(_ object: JSONObject) throws(KeyError) -> (key: ParsedKey.Material, publicKey: PublicKeyMaterial) {

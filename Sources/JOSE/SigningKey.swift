@@ -15,10 +15,14 @@ public struct SigningKey: Sendable {
     /// Token types whose header is encoded at load: access tokens and chaining grants.
     static let preparedTypes = ["at+jwt", "JWT"]
 
-    /// `publicMaterial`: the public half when the caller already holds it (a JWK's own); derived otherwise.
+    /// `publicMaterial`: the public half when the caller already holds it, checked to be the pair of
+    /// `material` (a `ParsedKey`'s); derived otherwise.
     public init(kid: String, algorithm: JWSAlgorithm, material: PrivateKeyMaterial, publicMaterial: PublicKeyMaterial? = nil) throws(KeyError) {
         guard algorithm.keyType == material.keyType else {
             throw KeyError("\(material.keyType.description) cannot sign \(algorithm.rawValue)")
+        }
+        if let publicMaterial, publicMaterial.keyType != material.keyType {
+            throw KeyError("the public key (\(publicMaterial.keyType.description)) is not the pair of the \(material.keyType.description) private key")
         }
         self.kid = kid
         self.algorithm = algorithm

@@ -148,6 +148,12 @@ struct CompactJWSTests {
                 #expect(!material.publicKey.isValidSignature([UInt8](repeating: 1, count: 64), for: [1, 2, 3], algorithm: algorithm))
             }
         }
+        // A public half of another key type is refused; the one given is what the JWKS publishes.
+        #expect(throws: KeyError.self) {
+            try SigningKey(kid: "k", algorithm: .es256, material: TestKeys.p256, publicMaterial: TestKeys.p384.publicKey)
+        }
+        let given = try SigningKey(kid: "k", algorithm: .es256, material: TestKeys.p256, publicMaterial: TestKeys.p256.publicKey)
+        #expect(given.verificationKey.material.members == TestKeys.p256.publicKey.members)
         let key = TestKeys.signer(.ps256, kid: "pss")
         #expect(key.verificationKey.kid == "pss")
         #expect(key.verificationKey.algorithm == .ps256)
