@@ -188,8 +188,9 @@ final class SQLiteFile: @unchecked Sendable {
     /// By default the last connection to close copies the log into the database and deletes it: two
     /// fsyncs, and the next process creates the log again (two more, one for the directory). A
     /// `baton invoke` process is always the last connection, so each claim paid five fsyncs. Left in
-    /// place, the log costs the commit's fsync and one of the directory per process, plus a checkpoint
-    /// every `framesBeforeCheckpoint` frames. Every commit is still synced before the token is issued.
+    /// place, the log costs the commit's fsync (a configured file; the default file's commits are synced
+    /// at checkpoints, see `SQLiteReplayStore.Durability`) and one of the directory per process, plus a
+    /// checkpoint every `framesBeforeCheckpoint` frames.
     ///
     /// Not for a long-running process: there SQLite's automatic checkpoint restarts the log in place,
     /// reusing its space, and a claim that appends to a freshly truncated log costs more (a server's

@@ -41,7 +41,7 @@ public final class SQLiteReplayStore: ManagedReplayStore {
         /// crashing or stopping, and the disk when the log is checkpointed (`synchronous = NORMAL`): the
         /// claims since the last checkpoint can be lost with the machine. For `baton invoke`'s default
         /// file in the temporary directory, which many systems empty at boot and which containers and
-        /// functions do not keep, so an `fsync` per claim (0.5-1 ms of a cold invocation) bought little.
+        /// functions do not keep, so an `fsync` per claim (0.35-1.1 ms of a cold invocation) bought little.
         case checkpoints
     }
 
