@@ -26,6 +26,10 @@ enum ColdBench {
             try Files.write(path, event(body: body, basic: true))
             jbEvents.append(path)
         }
+        // The children inherit this environment: a store named there would replace the default one.
+        if let named = getenv("BATON_REPLAY_STORE") {
+            throw BenchError("BATON_REPLAY_STORE is set (\(String(cString: named))); section 4 measures the store baton invoke picks by default: unset it")
+        }
         let defaultStore = ReplayStoreFactory.defaultSQLitePath(issuer: Fixture.issuer, environment: ["TMPDIR": scratch])
         let configuredStore = "\(scratch)/replay-cold.db"
         for file in [defaultStore, configuredStore] {
@@ -39,7 +43,7 @@ enum ColdBench {
             ColdCommand(name: "baton invoke client_credentials ES256", id: "invoke-client-credentials", environment: [:]) {
                 [baton, "invoke", "--config", fixture.configPath(.es256), cc]
             },
-            ColdCommand(name: "baton invoke jwt-bearer ES256 -> ES256 (default SQLite store)", id: "invoke-jwt-bearer", environment: ["TMPDIR": scratch]) {
+            ColdCommand(name: "baton invoke jwt-bearer ES256 -> ES256 (default SQLite store)", id: "invoke-jwt-bearer-default-sqlite", environment: ["TMPDIR": scratch]) {
                 nextDefaultEvent += 1
                 return [baton, "invoke", "--config", fixture.defaultStoreConfigPath, jbEvents[nextDefaultEvent - 1]]
             },
