@@ -137,7 +137,7 @@ private extension Data {
     }
 }
 
-/// The message digests RS256, PS256 (SHA-256) and ES384 (SHA-384) sign, computed here and handed to
+/// The message digests RS256, PS256, ES256 (SHA-256) and ES384 (SHA-384) sign, computed here and handed to
 /// swift-crypto's digest entry points. Its `DataProtocol` entry points hash the same bytes the same way,
 /// but through unspecialised generic code that walks the input's `regions` and looks their types up at
 /// run time: about 2,500 instructions per hash in a grant, beside ~1,000 of SHA-256 itself.
