@@ -70,7 +70,7 @@ struct Assertion: AsyncParsableCommand {
                 }
                 signer = only
             }
-            if let kid { signer = try SigningKey(kid: kid, algorithm: signer.algorithm, material: signer.material) }
+            if let kid { signer = try SigningKey(kid: kid, algorithm: signer.algorithm, material: signer.material, publicMaterial: signer.publicMaterial) }
             let now = Int64(Date().timeIntervalSince1970)
             var writer = JSONWriter(capacity: 512)
             writer.beginObject()
