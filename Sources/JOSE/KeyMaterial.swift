@@ -142,6 +142,8 @@ private extension Data {
 /// but through unspecialised generic code that walks the input's `regions` and looks their types up at
 /// run time: about 2,500 instructions per hash in a grant, beside ~1,000 of SHA-256 itself.
 enum Digests {
+    // Written out per hash: one body generic over `HashFunction` (even forced inline) measured ~700
+    // instructions more per hash under callgrind.
     static func sha256<Input: DataProtocol>(_ input: Input) -> SHA256Digest {
         var hasher = SHA256()
         for region in input.regions { region.withUnsafeBytes { hasher.update(bufferPointer: $0) } }

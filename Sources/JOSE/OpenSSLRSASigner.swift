@@ -75,7 +75,7 @@ final class OpenSSLRSASigner: @unchecked Sendable {
 
     /// RSASSA-PKCS1-v1_5 or RSASSA-PSS (salt = digest length, MGF1-SHA-256) over SHA-256 of `input`.
     func signature<Input: DataProtocol>(for input: Input) throws(KeyError) -> [UInt8] {
-        let digest = SHA256.hash(data: input)
+        let digest = Digests.sha256(input)
         guard let context = takeContext() else { throw KeyError("OpenSSL could not prepare an RSA signature") }
         var signature = [UInt8](repeating: 0, count: signatureLength)
         var length = signatureLength
